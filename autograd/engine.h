@@ -1,0 +1,11 @@
+// The backward pass: an iterative (non-recursive) topological walk from a scalar.
+#pragma once
+#include "core/tensor.h"
+
+namespace sws {
+
+// Seeds d(root)/d(root) = 1, runs every node once all its consumers have passed their
+// gradients, accumulates into leaves, then releases the graph.
+void run_backward(const Tensor& root);
+
+}  // namespace sws

@@ -1,0 +1,97 @@
+// Times one training step (zero_grad, forward, cross-entropy, backward, Adam) for the three
+// models, as ../shared/peer/torch_peer.py does for PyTorch, and prints JSON lines that join
+// with the peer's on (kind, model, batch, threads). Inputs are random MNIST-shaped tensors.
+//   bench_step [--threads 2] [--reps 50] [--models lenet300 lenet5 tutorial] [--batch 64 256]
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+#include <algorithm>
+
+#include "autograd/ops.h"
+#include "core/blas_kernels.h"
+#include "core/threads.h"
+#include "nn/layers.h"
+#include "nn/models.h"
+#include "optim/adam.h"
+
+using namespace sws;
+
+namespace {
+
+// Multiply-adds of one forward pass for one image, walking the layers with the shape.
+double forward_macs(const Sequential& model) {
+  int64_t c = 1, h = 28, w = 28, features = 0;
+  double macs = 0;
+  for (const auto& [name, layer] : model.children()) {
+    if (auto* conv = dynamic_cast<const Conv2d*>(layer.get())) {
+      const int64_t o = conv->weight.size(0), k = conv->weight.size(2);
+      const int64_t oh = (h + 2 * conv->padding - k) / conv->stride + 1, ow = (w + 2 * conv->padding - k) / conv->stride + 1;
+      macs += static_cast<double>(o * oh * ow * c * k * k);
+      c = o, h = oh, w = ow;
+    } else if (auto* pool = dynamic_cast<const MaxPool2d*>(layer.get())) {
+      h = (h - pool->kernel) / pool->stride + 1;
+      w = (w - pool->kernel) / pool->stride + 1;
+    } else if (auto* fc = dynamic_cast<const Linear*>(layer.get())) {
+      macs += static_cast<double>(fc->weight.size(0) * fc->weight.size(1));
+    }
+    features = c * h * w;
+  }
+  (void)features;
+  return macs;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ensure_fast_blas_kernels(argv);
+  int threads = 2, reps = 50;
+  std::vector<std::string> models = model_names();
+  std::vector<int64_t> batches = {64, 256};
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto list = [&](auto&& push) {
+      while (i + 1 < argc && argv[i + 1][0] != '-') push(argv[++i]);
+    };
+    if (a == "--threads" && i + 1 < argc) threads = std::atoi(argv[++i]);
+    else if (a == "--reps" && i + 1 < argc) reps = std::atoi(argv[++i]);
+    else if (a == "--models") { models.clear(); list([&](const char* s) { models.push_back(s); }); }
+    else if (a == "--batch") { batches.clear(); list([&](const char* s) { batches.push_back(std::atoll(s)); }); }
+    else { std::fprintf(stderr, "usage: bench_step [--threads N] [--reps N] [--models ...] [--batch ...]\n"); return 2; }
+  }
+  set_num_threads(threads);
+  Rng rng(0);
+  for (const std::string& name : models) {
+    for (int64_t batch : batches) {
+      auto model = make_model(name, 0);
+      Adam adam({{"weights", model->named_parameters(), {}}});
+      std::vector<float> pixels(batch * 28 * 28);
+      for (float& p : pixels) p = static_cast<float>(rng.uniform());
+      std::vector<int32_t> labels(batch);
+      for (int32_t& l : labels) l = static_cast<int32_t>(rng.below(10));
+      const Tensor x = Tensor::from_vector(pixels, {batch, 1, 28, 28});
+      const Tensor y = Tensor::from_vector(labels, {batch});
+      std::vector<double> times;
+      for (int r = 0; r < 10 + reps; ++r) {
+        const auto t0 = std::chrono::steady_clock::now();
+        adam.zero_grad();
+        cross_entropy((*model)(x), y).backward();
+        adam.step();
+        const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        if (r >= 10) times.push_back(dt);
+      }
+      std::sort(times.begin(), times.end());
+      const double median = times[times.size() / 2];
+      // A step is a forward pass, the input gradient of every layer but the first, and the
+      // weight gradient of every layer: about 3x the forward's 2 flops per multiply-add.
+      const double flops = 2.0 * forward_macs(*model) * batch * 3.0;
+      std::printf("{\"kind\": \"step\", \"impl\": \"sws\", \"model\": \"%s\", \"batch\": %lld, \"threads\": %d, "
+                  "\"median_s\": %.6g, \"min_s\": %.6g, \"max_s\": %.6g, \"gflops\": %.1f}\n",
+                  name.c_str(), static_cast<long long>(batch), threads, median, times.front(), times.back(),
+                  flops / median / 1e9);
+      std::fflush(stdout);
+    }
+  }
+  return 0;
+}

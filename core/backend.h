@@ -1,0 +1,130 @@
+// The backend interface: the only way tensors reach kernels. nn/, autograd/ and optim/ call
+// these functions; core/cpu_backend.cpp implements them with OpenMP and OpenBLAS, and a CUDA
+// backend implements the same table. Conventions: every tensor argument is contiguous and on
+// this backend's device; outputs are allocated by the caller with the documented shape; float
+// kernels accept F32 and F64 (F64 exists for double-precision gradient checks).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "core/device.h"
+
+namespace sws {
+
+class Tensor;
+
+enum class UnaryOp { Neg, Exp, Log, Relu, Sqrt };
+enum class BinaryOp { Add, Sub, Mul, Div };
+
+// Geometry of a 2-D convolution over NCHW input with OIHW weights.
+struct Conv2dGeometry {
+  int64_t batch, in_channels, in_h, in_w;
+  int64_t out_channels, kernel_h, kernel_w;
+  int64_t stride, padding;
+  int64_t out_h() const { return (in_h + 2 * padding - kernel_h) / stride + 1; }
+  int64_t out_w() const { return (in_w + 2 * padding - kernel_w) / stride + 1; }
+};
+
+// Geometry of a 2-D max-pool (no padding) over NCHW input.
+struct Pool2dGeometry {
+  int64_t batch, channels, in_h, in_w;
+  int64_t kernel, stride;
+  int64_t out_h() const { return (in_h - kernel) / stride + 1; }
+  int64_t out_w() const { return (in_w - kernel) / stride + 1; }
+};
+
+// One Adam step's constants (PyTorch's algorithm; `step` counts from 1).
+struct AdamStep {
+  double lr, beta1, beta2, eps, weight_decay;
+  int64_t step;
+};
+
+// One SGD step's constants (PyTorch's algorithm: buf = momentum*buf + g; p -= lr*buf).
+struct SgdStep {
+  double lr, momentum, weight_decay;
+  bool nesterov;
+  bool first_step;  // buf starts as g, as in PyTorch
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual Device device() const = 0;
+
+  // --- memory ---------------------------------------------------------------------------------
+  virtual void* allocate(size_t bytes) = 0;  // cached: no system call in a steady state
+  virtual void deallocate(void* ptr, size_t bytes) = 0;
+  virtual void copy_from_host(void* dst, const void* src, size_t bytes) = 0;
+  virtual void copy_to_host(void* dst, const void* src, size_t bytes) = 0;
+  virtual void copy_within(void* dst, const void* src, size_t bytes) = 0;
+  // out (contiguous) = src gathered through src's strides; same dtype.
+  virtual void make_contiguous(const Tensor& src, Tensor& out) = 0;
+
+  // --- elementwise ----------------------------------------------------------------------------
+  virtual void fill(Tensor& out, double value) = 0;
+  virtual void cast(const Tensor& x, Tensor& out) = 0;  // same shape, any dtypes
+  virtual void unary(UnaryOp op, const Tensor& x, Tensor& out) = 0;
+  virtual void binary(BinaryOp op, const Tensor& a, const Tensor& b, Tensor& out) = 0;
+  // out = alpha * x + beta (beta a scalar added to every element).
+  virtual void affine(const Tensor& x, double alpha, double beta, Tensor& out) = 0;
+  // y += alpha * x.
+  virtual void axpy(double alpha, const Tensor& x, Tensor& y) = 0;
+  // out = grad where y > 0, else 0 (y is ReLU's output).
+  virtual void relu_backward(const Tensor& grad, const Tensor& y, Tensor& out) = 0;
+
+  // --- reductions -----------------------------------------------------------------------------
+  // out (0-d) = sum of all elements of x, accumulated in double.
+  virtual void sum(const Tensor& x, Tensor& out) = 0;
+  // x: [N, C, S...] (S may be empty); out: [C] = sum over N and S.
+  virtual void sum_per_channel(const Tensor& x, Tensor& out) = 0;
+  // x: [N, C, S...] += bias[C] broadcast over N and S.
+  virtual void add_per_channel(Tensor& x, const Tensor& bias) = 0;
+
+  // --- linear algebra -------------------------------------------------------------------------
+  // c = alpha * op(a) @ op(b) + beta * c for 2-D a, b, c; op transposes when ta / tb.
+  virtual void gemm(bool ta, bool tb, double alpha, const Tensor& a, const Tensor& b, double beta,
+                    Tensor& c) = 0;
+
+  // --- convolution and pooling ----------------------------------------------------------------
+  // out [N, O, OH, OW] = conv(x [N, C, H, W], w [O, C, KH, KW]) + bias [O] (bias may be null).
+  virtual void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor* bias,
+                              const Conv2dGeometry& g, Tensor& out) = 0;
+  // Gradients of conv2d_forward; each output pointer may be null when not needed. They are
+  // overwritten, not accumulated.
+  virtual void conv2d_backward(const Tensor& x, const Tensor& w, const Tensor& grad_out,
+                               const Conv2dGeometry& g, Tensor* grad_x, Tensor* grad_w,
+                               Tensor* grad_bias) = 0;
+  // out [N, C, OH, OW] = window maxima; argmax (I32, same shape) = flat index within the plane.
+  virtual void max_pool2d_forward(const Tensor& x, const Pool2dGeometry& g, Tensor& out,
+                                  Tensor& argmax) = 0;
+  // grad_x (zeroed here) receives grad_out at each window's argmax.
+  virtual void max_pool2d_backward(const Tensor& grad_out, const Tensor& argmax,
+                                   const Pool2dGeometry& g, Tensor& grad_x) = 0;
+
+  // --- softmax and loss -----------------------------------------------------------------------
+  // out [B, C] = log_softmax over the last dimension of x [B, C].
+  virtual void log_softmax(const Tensor& x, Tensor& out) = 0;
+  // grad_x = grad - exp(y) * sum(grad) row by row (y = log_softmax output).
+  virtual void log_softmax_backward(const Tensor& grad, const Tensor& y, Tensor& grad_x) = 0;
+  // loss (0-d) = mean over rows of -log softmax(logits)[label]; probs [B, C] = softmax(logits).
+  // labels: I32 [B], each in [0, C) (checked).
+  virtual void cross_entropy_forward(const Tensor& logits, const Tensor& labels, Tensor& loss,
+                                     Tensor& probs) = 0;
+  // grad_logits = scale * (probs - onehot(labels)).
+  virtual void cross_entropy_backward(const Tensor& probs, const Tensor& labels, double scale,
+                                      Tensor& grad_logits) = 0;
+
+  // --- optimisers -----------------------------------------------------------------------------
+  virtual void adam_update(Tensor& param, const Tensor& grad, Tensor& exp_avg, Tensor& exp_avg_sq,
+                           const AdamStep& s) = 0;
+  virtual void sgd_update(Tensor& param, const Tensor& grad, Tensor& momentum_buffer,
+                          const SgdStep& s) = 0;
+};
+
+// The backend serving a device; throws sws::Error when none is available (e.g. a CUDA device
+// in a CPU-only build or on a machine without a GPU).
+Backend& backend_for(Device device);
+// Installs the backend for a device type (the CUDA backend registers itself this way).
+void register_backend(DeviceType type, Backend* backend);
+
+}  // namespace sws

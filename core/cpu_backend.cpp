@@ -1,0 +1,377 @@
+// CPU backend: memory, the backend registry, elementwise kernels, reductions, GEMM and the
+// optimiser updates. Convolution and pooling are in cpu_conv.cpp, softmax and loss in
+// cpu_softmax.cpp.
+#include "core/cpu_backend.h"
+
+#include <cblas.h>
+#include <omp.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+
+namespace sws {
+
+// --- registry ---------------------------------------------------------------------------------
+
+namespace {
+Backend* g_cuda_backend = nullptr;
+}
+
+Backend& backend_for(Device device) {
+  static CpuBackend cpu;
+  if (device.is_cpu()) return cpu;
+  SWS_CHECK(g_cuda_backend != nullptr,
+            "device " + device.name() + " requested but this sws has no CUDA backend available "
+            "(CPU-only build, or no GPU visible); use --device cpu");
+  return *g_cuda_backend;
+}
+
+void register_backend(DeviceType type, Backend* backend) {
+  SWS_CHECK(type == DeviceType::CUDA, "register_backend: only the CUDA backend can be registered");
+  g_cuda_backend = backend;
+}
+
+// --- memory -----------------------------------------------------------------------------------
+
+// Sizes are rounded up to 64 bytes so that blocks of nearly equal size are shared.
+static size_t rounded(size_t bytes) { return ((bytes + 63) / 64) * 64 + 64 * (bytes == 0); }
+
+CpuBackend::~CpuBackend() {
+  for (auto& [size, blocks] : free_blocks_)
+    for (void* p : blocks) std::free(p);
+}
+
+void* CpuBackend::allocate(size_t bytes) {
+  const size_t size = rounded(bytes);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = free_blocks_.find(size);
+    if (it != free_blocks_.end() && !it->second.empty()) {
+      void* p = it->second.back();
+      it->second.pop_back();
+      return p;
+    }
+  }
+  void* p = std::aligned_alloc(64, size);
+  SWS_CHECK(p != nullptr, "out of memory allocating " + std::to_string(bytes) + " bytes");
+  return p;
+}
+
+void CpuBackend::deallocate(void* ptr, size_t bytes) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  free_blocks_[rounded(bytes)].push_back(ptr);
+}
+
+void CpuBackend::copy_from_host(void* dst, const void* src, size_t bytes) { std::memcpy(dst, src, bytes); }
+void CpuBackend::copy_to_host(void* dst, const void* src, size_t bytes) { std::memcpy(dst, src, bytes); }
+void CpuBackend::copy_within(void* dst, const void* src, size_t bytes) {
+  if (dst != src) std::memcpy(dst, src, bytes);
+}
+
+void CpuBackend::make_contiguous(const Tensor& src, Tensor& out) {
+  const size_t esize = dtype_size(src.dtype());
+  const char* base = static_cast<const char*>(src.raw_data());
+  char* dst = static_cast<char*>(out.raw_data());
+  const Shape& shape = src.shape();
+  const Shape& strides = src.strides();
+  const int64_t n = src.numel(), dims = src.dim();
+  std::vector<int64_t> index(dims, 0);
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t offset = 0;
+    for (int64_t d = 0; d < dims; ++d) offset += index[d] * strides[d];
+    std::memcpy(dst + i * esize, base + offset * esize, esize);
+    for (int64_t d = dims - 1; d >= 0; --d) {
+      if (++index[d] < shape[d]) break;
+      index[d] = 0;
+    }
+  }
+}
+
+// --- elementwise ------------------------------------------------------------------------------
+
+void CpuBackend::fill(Tensor& out, double value) {
+  const int64_t n = out.numel();
+  auto run = [&](auto* p, auto v) {
+#pragma omp parallel for if (n >= kParallelGrain) schedule(static)
+    for (int64_t i = 0; i < n; ++i) p[i] = v;
+  };
+  switch (out.dtype()) {
+    case DType::F32: run(out.data<float>(), static_cast<float>(value)); break;
+    case DType::F64: run(out.data<double>(), value); break;
+    case DType::I32: run(out.data<int32_t>(), static_cast<int32_t>(value)); break;
+    case DType::I64: run(out.data<int64_t>(), static_cast<int64_t>(value)); break;
+    case DType::U8: run(out.data<uint8_t>(), static_cast<uint8_t>(value)); break;
+  }
+}
+
+template <typename From, typename To>
+static void cast_loop(const From* x, To* y, int64_t n) {
+#pragma omp parallel for if (n >= kParallelGrain) schedule(static)
+  for (int64_t i = 0; i < n; ++i) y[i] = static_cast<To>(x[i]);
+}
+
+template <typename From>
+static void cast_from(const From* x, Tensor& out, int64_t n) {
+  switch (out.dtype()) {
+    case DType::F32: cast_loop(x, out.data<float>(), n); break;
+    case DType::F64: cast_loop(x, out.data<double>(), n); break;
+    case DType::I32: cast_loop(x, out.data<int32_t>(), n); break;
+    case DType::I64: cast_loop(x, out.data<int64_t>(), n); break;
+    case DType::U8: cast_loop(x, out.data<uint8_t>(), n); break;
+  }
+}
+
+void CpuBackend::cast(const Tensor& x, Tensor& out) {
+  const int64_t n = x.numel();
+  switch (x.dtype()) {
+    case DType::F32: cast_from(x.data<float>(), out, n); break;
+    case DType::F64: cast_from(x.data<double>(), out, n); break;
+    case DType::I32: cast_from(x.data<int32_t>(), out, n); break;
+    case DType::I64: cast_from(x.data<int64_t>(), out, n); break;
+    case DType::U8: cast_from(x.data<uint8_t>(), out, n); break;
+  }
+}
+
+void CpuBackend::unary(UnaryOp op, const Tensor& x, Tensor& out) {
+  const int64_t n = x.numel();
+  dispatch_float(x.dtype(), "unary", [&](auto tag) {
+    using T = decltype(tag);
+    const T* a = x.data<T>();
+    T* y = out.data<T>();
+    switch (op) {
+      case UnaryOp::Neg:
+#pragma omp parallel for if (n >= kParallelGrain) schedule(static)
+        for (int64_t i = 0; i < n; ++i) y[i] = -a[i];
+        break;
+      case UnaryOp::Exp:
+#pragma omp parallel for if (n >= kParallelGrain) schedule(static)
+        for (int64_t i = 0; i < n; ++i) y[i] = std::exp(a[i]);
+        break;
+      case UnaryOp::Log:
+#pragma omp parallel for if (n >= kParallelGrain) schedule(static)
+        for (int64_t i = 0; i < n; ++i) y[i] = std::log(a[i]);
+        break;
+      case UnaryOp::Sqrt:
+#pragma omp parallel for if (n >= kParallelGrain) schedule(static)
+        for (int64_t i = 0; i < n; ++i) y[i] = std::sqrt(a[i]);
+        break;
+      case UnaryOp::Relu:
+#pragma omp parallel for if (n >= kParallelGrain) schedule(static)
+        for (int64_t i = 0; i < n; ++i) y[i] = a[i] > T(0) ? a[i] : T(0);
+        break;
+    }
+  });
+}
+
+void CpuBackend::binary(BinaryOp op, const Tensor& a_t, const Tensor& b_t, Tensor& out) {
+  const int64_t n = a_t.numel();
+  dispatch_float(a_t.dtype(), "binary", [&](auto tag) {
+    using T = decltype(tag);
+    const T* a = a_t.data<T>();
+    const T* b = b_t.data<T>();
+    T* y = out.data<T>();
+    switch (op) {
+      case BinaryOp::Add:
+#pragma omp parallel for if (n >= kParallelGrain) schedule(static)
+        for (int64_t i = 0; i < n; ++i) y[i] = a[i] + b[i];
+        break;
+      case BinaryOp::Sub:
+#pragma omp parallel for if (n >= kParallelGrain) schedule(static)
+        for (int64_t i = 0; i < n; ++i) y[i] = a[i] - b[i];
+        break;
+      case BinaryOp::Mul:
+#pragma omp parallel for if (n >= kParallelGrain) schedule(static)
+        for (int64_t i = 0; i < n; ++i) y[i] = a[i] * b[i];
+        break;
+      case BinaryOp::Div:
+#pragma omp parallel for if (n >= kParallelGrain) schedule(static)
+        for (int64_t i = 0; i < n; ++i) y[i] = a[i] / b[i];
+        break;
+    }
+  });
+}
+
+void CpuBackend::affine(const Tensor& x, double alpha, double beta, Tensor& out) {
+  const int64_t n = x.numel();
+  dispatch_float(x.dtype(), "affine", [&](auto tag) {
+    using T = decltype(tag);
+    const T* a = x.data<T>();
+    T* y = out.data<T>();
+    const T al = static_cast<T>(alpha), be = static_cast<T>(beta);
+#pragma omp parallel for if (n >= kParallelGrain) schedule(static)
+    for (int64_t i = 0; i < n; ++i) y[i] = al * a[i] + be;
+  });
+}
+
+void CpuBackend::axpy(double alpha, const Tensor& x, Tensor& y_t) {
+  SWS_CHECK(x.numel() == y_t.numel() && x.dtype() == y_t.dtype(),
+            "axpy: " + describe(x) + " into " + describe(y_t));
+  const int64_t n = x.numel();
+  dispatch_float(x.dtype(), "axpy", [&](auto tag) {
+    using T = decltype(tag);
+    const T* a = x.data<T>();
+    T* y = y_t.data<T>();
+    const T al = static_cast<T>(alpha);
+#pragma omp parallel for if (n >= kParallelGrain) schedule(static)
+    for (int64_t i = 0; i < n; ++i) y[i] += al * a[i];
+  });
+}
+
+void CpuBackend::relu_backward(const Tensor& grad, const Tensor& y_t, Tensor& out) {
+  const int64_t n = grad.numel();
+  dispatch_float(grad.dtype(), "relu_backward", [&](auto tag) {
+    using T = decltype(tag);
+    const T* g = grad.data<T>();
+    const T* y = y_t.data<T>();
+    T* o = out.data<T>();
+#pragma omp parallel for if (n >= kParallelGrain) schedule(static)
+    for (int64_t i = 0; i < n; ++i) o[i] = y[i] > T(0) ? g[i] : T(0);
+  });
+}
+
+// --- reductions -------------------------------------------------------------------------------
+
+void CpuBackend::sum(const Tensor& x, Tensor& out) {
+  const int64_t n = x.numel();
+  dispatch_float(x.dtype(), "sum", [&](auto tag) {
+    using T = decltype(tag);
+    const T* a = x.data<T>();
+    // Fixed chunks summed in a fixed order: the result does not depend on the thread count.
+    constexpr int64_t kChunk = 1 << 14;
+    const int64_t chunks = (n + kChunk - 1) / kChunk;
+    std::vector<double> partial(chunks, 0.0);
+#pragma omp parallel for if (chunks > 1) schedule(static)
+    for (int64_t c = 0; c < chunks; ++c) {
+      double s = 0.0;
+      const int64_t end = std::min(n, (c + 1) * kChunk);
+      for (int64_t i = c * kChunk; i < end; ++i) s += a[i];
+      partial[c] = s;
+    }
+    double total = 0.0;
+    for (double s : partial) total += s;
+    out.data<T>()[0] = static_cast<T>(total);
+  });
+}
+
+void CpuBackend::sum_per_channel(const Tensor& x, Tensor& out) {
+  const int64_t batch = x.size(0), channels = x.size(1);
+  const int64_t inner = x.numel() / std::max<int64_t>(1, batch * channels);
+  dispatch_float(x.dtype(), "sum_per_channel", [&](auto tag) {
+    using T = decltype(tag);
+    const T* a = x.data<T>();
+    T* o = out.data<T>();
+#pragma omp parallel for if (x.numel() >= kParallelGrain) schedule(static)
+    for (int64_t c = 0; c < channels; ++c) {
+      double s = 0.0;
+      for (int64_t b = 0; b < batch; ++b) {
+        const T* p = a + (b * channels + c) * inner;
+        for (int64_t i = 0; i < inner; ++i) s += p[i];
+      }
+      o[c] = static_cast<T>(s);
+    }
+  });
+}
+
+void CpuBackend::add_per_channel(Tensor& x, const Tensor& bias) {
+  const int64_t batch = x.size(0), channels = x.size(1);
+  const int64_t inner = x.numel() / std::max<int64_t>(1, batch * channels);
+  dispatch_float(x.dtype(), "add_per_channel", [&](auto tag) {
+    using T = decltype(tag);
+    T* a = x.data<T>();
+    const T* bs = bias.data<T>();
+#pragma omp parallel for if (x.numel() >= kParallelGrain) schedule(static)
+    for (int64_t b = 0; b < batch; ++b)
+      for (int64_t c = 0; c < channels; ++c) {
+        T* p = a + (b * channels + c) * inner;
+        const T v = bs[c];
+        for (int64_t i = 0; i < inner; ++i) p[i] += v;
+      }
+  });
+}
+
+// --- GEMM -------------------------------------------------------------------------------------
+
+void blas_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+               int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+              static_cast<blasint>(m), static_cast<blasint>(n), static_cast<blasint>(k), alpha, a,
+              static_cast<blasint>(lda), b, static_cast<blasint>(ldb), beta, c, static_cast<blasint>(ldc));
+}
+
+void blas_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alpha, const double* a,
+               int64_t lda, const double* b, int64_t ldb, double beta, double* c, int64_t ldc) {
+  cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+              static_cast<blasint>(m), static_cast<blasint>(n), static_cast<blasint>(k), alpha, a,
+              static_cast<blasint>(lda), b, static_cast<blasint>(ldb), beta, c, static_cast<blasint>(ldc));
+}
+
+void CpuBackend::gemm(bool ta, bool tb, double alpha, const Tensor& a, const Tensor& b, double beta,
+                      Tensor& c) {
+  const int64_t m = ta ? a.size(1) : a.size(0), k = ta ? a.size(0) : a.size(1);
+  const int64_t n = tb ? b.size(0) : b.size(1);
+  SWS_CHECK((tb ? b.size(1) : b.size(0)) == k && c.size(0) == m && c.size(1) == n,
+            "gemm: shapes do not agree: " + describe(a) + ", " + describe(b) + " -> " + describe(c));
+  if (m == 0 || n == 0) return;
+  if (k == 0) {  // BLAS leaves C alone when K = 0; the product is zero
+    affine(c, beta, 0.0, c);
+    return;
+  }
+  dispatch_float(a.dtype(), "gemm", [&](auto tag) {
+    using T = decltype(tag);
+    blas_gemm(ta, tb, m, n, k, static_cast<T>(alpha), a.data<T>(), a.size(1), b.data<T>(), b.size(1),
+              static_cast<T>(beta), c.data<T>(), n);
+  });
+}
+
+// --- optimisers -------------------------------------------------------------------------------
+
+void CpuBackend::adam_update(Tensor& param, const Tensor& grad, Tensor& exp_avg, Tensor& exp_avg_sq,
+                             const AdamStep& s) {
+  const int64_t n = param.numel();
+  const double bias_correction1 = 1.0 - std::pow(s.beta1, static_cast<double>(s.step));
+  const double bias_correction2 = 1.0 - std::pow(s.beta2, static_cast<double>(s.step));
+  dispatch_float(param.dtype(), "adam_update", [&](auto tag) {
+    using T = decltype(tag);
+    T* p = param.data<T>();
+    const T* g = grad.data<T>();
+    T* m = exp_avg.data<T>();
+    T* v = exp_avg_sq.data<T>();
+    const T b1 = static_cast<T>(s.beta1), b2 = static_cast<T>(s.beta2);
+    const T wd = static_cast<T>(s.weight_decay), eps = static_cast<T>(s.eps);
+    const T step_size = static_cast<T>(s.lr / bias_correction1);
+    const T inv_sqrt_bc2 = static_cast<T>(1.0 / std::sqrt(bias_correction2));
+#pragma omp parallel for if (n >= kParallelGrain) schedule(static)
+    for (int64_t i = 0; i < n; ++i) {
+      const T gi = g[i] + wd * p[i];
+      m[i] = b1 * m[i] + (T(1) - b1) * gi;
+      v[i] = b2 * v[i] + (T(1) - b2) * gi * gi;
+      p[i] -= step_size * m[i] / (std::sqrt(v[i]) * inv_sqrt_bc2 + eps);
+    }
+  });
+}
+
+void CpuBackend::sgd_update(Tensor& param, const Tensor& grad, Tensor& buf_t, const SgdStep& s) {
+  const int64_t n = param.numel();
+  dispatch_float(param.dtype(), "sgd_update", [&](auto tag) {
+    using T = decltype(tag);
+    T* p = param.data<T>();
+    const T* g = grad.data<T>();
+    T* buf = buf_t.data<T>();
+    const T lr = static_cast<T>(s.lr), mom = static_cast<T>(s.momentum);
+    const T wd = static_cast<T>(s.weight_decay);
+    const bool use_momentum = s.momentum != 0.0;
+#pragma omp parallel for if (n >= kParallelGrain) schedule(static)
+    for (int64_t i = 0; i < n; ++i) {
+      const T gi = g[i] + wd * p[i];
+      T d = gi;
+      if (use_momentum) {
+        buf[i] = s.first_step ? gi : mom * buf[i] + gi;
+        d = s.nesterov ? gi + mom * buf[i] : buf[i];
+      }
+      p[i] -= lr * d;
+    }
+  });
+}
+
+}  // namespace sws

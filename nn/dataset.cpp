@@ -1,0 +1,58 @@
+#include "nn/dataset.h"
+
+#include <cstring>
+
+#include "autograd/grad_mode.h"
+#include "core/error.h"
+
+namespace sws {
+
+Dataset make_dataset(const MnistSplit& split, int64_t limit) {
+  const int64_t n = limit > 0 ? std::min(limit, split.images.count) : split.images.count;
+  const int64_t rows = split.images.rows, cols = split.images.cols, pixels = rows * cols;
+  Dataset d;
+  d.images = Tensor::empty({n, 1, rows, cols});
+  d.labels = Tensor::empty({n}, DType::I32);
+  float* x = d.images.data<float>();
+  int32_t* y = d.labels.data<int32_t>();
+  for (int64_t i = 0; i < n * pixels; ++i) x[i] = split.images.pixels[i] / 255.0f;
+  for (int64_t i = 0; i < n; ++i) y[i] = split.labels.labels[i];
+  return d;
+}
+
+void gather_batch(const Dataset& data, const std::vector<int64_t>& order, int64_t start, int64_t count,
+                  Tensor& x, Tensor& y) {
+  const int64_t example = data.images.numel() / data.size();
+  SWS_CHECK(x.size(0) == count && y.size(0) == count, "gather_batch: batch tensors have the wrong size");
+  const float* src = data.images.data<float>();
+  const int32_t* labels = data.labels.data<int32_t>();
+  float* dst = x.data<float>();
+  int32_t* out = y.data<int32_t>();
+  for (int64_t i = 0; i < count; ++i) {
+    const int64_t j = order[start + i];
+    std::memcpy(dst + i * example, src + j * example, example * sizeof(float));
+    out[i] = labels[j];
+  }
+}
+
+double evaluate_accuracy(Module& model, const Dataset& data, int64_t batch) {
+  NoGradGuard no_grad;
+  const int64_t n = data.size();
+  int64_t correct = 0;
+  for (int64_t start = 0; start < n; start += batch) {
+    const int64_t count = std::min(batch, n - start);
+    Tensor logits = model(data.images.rows(start, count)).to(Device::cpu()).contiguous();
+    const int64_t classes = logits.size(1);
+    const float* l = logits.data<float>();
+    const int32_t* y = data.labels.data<int32_t>() + start;
+    for (int64_t i = 0; i < count; ++i) {
+      int64_t best = 0;
+      for (int64_t c = 1; c < classes; ++c)
+        if (l[i * classes + c] > l[i * classes + best]) best = c;
+      correct += best == y[i];
+    }
+  }
+  return n ? static_cast<double>(correct) / static_cast<double>(n) : 0.0;
+}
+
+}  // namespace sws

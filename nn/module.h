@@ -1,0 +1,51 @@
+// Module: the base of every layer and model. It owns named parameters and named child modules;
+// named_parameters() walks them depth-first giving dotted names ("conv1.weight") that are the
+// keys of checkpoints (equal to PyTorch's state_dict keys) and the way to pick parameter groups.
+#pragma once
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace sws {
+
+class Module {
+ public:
+  virtual ~Module() = default;
+  // The layer's computation.
+  virtual Tensor forward(const Tensor& x) = 0;
+  Tensor operator()(const Tensor& x) { return forward(x); }
+
+  // Every parameter of this module and its children, in registration order, with dotted names.
+  std::vector<std::pair<std::string, Tensor>> named_parameters() const;
+  std::vector<Tensor> parameters() const;
+  // The parameter with this dotted name; throws sws::Error if there is none.
+  Tensor parameter(const std::string& name) const;
+  // Total number of parameter elements.
+  int64_t parameter_count() const;
+  // Direct children with their names.
+  const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& children() const { return children_; }
+  // Sets every parameter's gradient to zero (keeps the buffers: no allocation next step).
+  void zero_grad();
+  // Moves every parameter to a device (a new tensor per parameter).
+  void to(Device device);
+
+ protected:
+  // Adds a parameter (it is marked requires_grad) and returns a handle to it.
+  Tensor register_parameter(const std::string& name, Tensor value);
+  // Adds a child module whose parameters appear under "name.".
+  template <typename M>
+  std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> module) {
+    add_child(name, module);
+    return module;
+  }
+  void add_child(const std::string& name, std::shared_ptr<Module> module);
+
+ private:
+  std::vector<std::pair<std::string, Tensor>> params_;
+  std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
+};
+
+}  // namespace sws

@@ -1,0 +1,44 @@
+// The optimiser base: parameters in named groups, each with its own options where set and the
+// optimiser's defaults where not (the method needs four groups at different rates). Its state —
+// options as given, step counts and per-parameter buffers — can be saved and restored.
+#pragma once
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace sws {
+
+using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
+
+// An optimiser's complete state: a JSON document (type, defaults, groups with their options,
+// parameter names and step counts) and the buffers, named "<param>.<buffer>".
+struct OptimizerState {
+  std::string json;
+  NamedTensors tensors;
+};
+
+class Optimizer {
+ public:
+  virtual ~Optimizer() = default;
+  // One update of every parameter that has a gradient.
+  virtual void step() = 0;
+  // Zeroes every parameter's gradient (keeps the buffers).
+  void zero_grad();
+  // A copy-free snapshot of the state (tensors are handles to the live buffers).
+  virtual OptimizerState state() const = 0;
+  // Restores a state saved from an optimiser over the same groups and parameters; throws
+  // sws::Error naming the mismatch otherwise. Group options are restored too.
+  virtual void load_state(const OptimizerState& state) = 0;
+  // Writes state() to a safetensors file atomically (the JSON goes in its metadata).
+  void save(const std::string& path) const;
+  // Reads a file written by save() and calls load_state().
+  void load(const std::string& path);
+
+ protected:
+  // Every parameter handled, for zero_grad().
+  virtual std::vector<Tensor> all_parameters() const = 0;
+};
+
+}  // namespace sws

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs what sws builds with, from Debian's archive (skips what is already there).
+set -euo pipefail
+packages=(build-essential cmake libopenblas-openmp-dev doctest-dev libcli11-dev nlohmann-json3-dev
+          libstb-dev zlib1g-dev curl ca-certificates python3 gzip)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  sudo_cmd=(); [[ $(id -u) == 0 ]] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

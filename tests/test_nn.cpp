@@ -1,0 +1,95 @@
+// Modules, the three models, initialisation and checkpoints.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <unistd.h>
+
+#include "core/error.h"
+#include "core/safetensors.h"
+#include "nn/checkpoint.h"
+#include "nn/layers.h"
+#include "nn/models.h"
+
+using namespace sws;
+
+namespace {
+std::string temp_path(const std::string& name) {
+  return (std::filesystem::temp_directory_path() / ("sws_test_nn_" + std::to_string(::getpid()) + name)).string();
+}
+}  // namespace
+
+TEST_CASE("the three models have the paper's parameter counts and PyTorch's names and layouts") {
+  CHECK(make_model("lenet300", 0)->parameter_count() == 266610);
+  CHECK(make_model("lenet5", 0)->parameter_count() == 431080);
+  CHECK(make_model("tutorial", 0)->parameter_count() == 642460);
+  auto lenet5 = make_model("lenet5", 0);
+  std::vector<std::string> names;
+  for (auto& [name, p] : lenet5->named_parameters()) names.push_back(name);
+  CHECK(names == std::vector<std::string>{"conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias", "fc1.weight",
+                                          "fc1.bias", "fc2.weight", "fc2.bias"});
+  CHECK(lenet5->parameter("conv2.weight").shape() == Shape{50, 20, 5, 5});
+  CHECK(lenet5->parameter("fc1.weight").shape() == Shape{500, 800});
+  CHECK_THROWS_WITH(make_model("resnet", 0), doctest::Contains("unknown model 'resnet'"));
+}
+
+TEST_CASE("each model maps a batch of images to 10 logits") {
+  for (const std::string& name : model_names()) {
+    auto m = make_model(name, 3);
+    Tensor y = (*m)(Tensor::full({4, 1, 28, 28}, 0.5));
+    CHECK(y.shape() == Shape{4, 10});
+  }
+}
+
+TEST_CASE("default initialisation is PyTorch's uniform(+-1/sqrt(fan_in)) and seeded") {
+  Rng rng(5);
+  Conv2d conv(20, 50, 5, rng);
+  const double bound = 1.0 / std::sqrt(20.0 * 25.0);
+  auto w = conv.weight.to_double_vector();
+  double lo = 1, hi = -1, mean = 0;
+  for (double v : w) {
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+    mean += v / w.size();
+  }
+  CHECK(lo >= -bound);
+  CHECK(hi <= bound);
+  CHECK(hi > 0.95 * bound);  // 25,000 draws fill the range
+  CHECK(std::fabs(mean) < 0.02 * bound);
+  CHECK(make_model("lenet5", 9)->parameter("fc1.weight").to_double_vector() ==
+        make_model("lenet5", 9)->parameter("fc1.weight").to_double_vector());
+  CHECK(make_model("lenet5", 9)->parameter("fc1.weight").to_double_vector() !=
+        make_model("lenet5", 10)->parameter("fc1.weight").to_double_vector());
+}
+
+TEST_CASE("checkpoints round-trip bit-exactly and refuse other models") {
+  const std::string path = temp_path("ckpt.safetensors");
+  auto a = make_model("lenet300", 1);
+  save_checkpoint(*a, path, {{"sws.model", "lenet300"}});
+  auto b = make_model("lenet300", 2);
+  const auto meta = load_checkpoint(*b, path);
+  CHECK(meta.at("sws.model") == "lenet300");
+  for (auto& [name, p] : a->named_parameters()) CHECK(p.to_double_vector() == b->parameter(name).to_double_vector());
+
+  auto other = make_model("lenet5", 0);
+  const auto before = other->parameter("conv1.weight").to_double_vector();
+  CHECK_THROWS_WITH(load_checkpoint(*other, path), doctest::Contains("another model"));
+  CHECK(other->parameter("conv1.weight").to_double_vector() == before);  // untouched
+
+  // A tensor with the right name but the wrong shape.
+  std::vector<float> zeros(10 * 100, 0.f);
+  const auto params = a->named_parameters();
+  std::vector<Tensor> keep;
+  std::vector<SafetensorsView> views;
+  for (auto& [name, p] : params) {
+    if (name == "fc3.weight") {
+      views.push_back({name, DType::F32, {100, 10}, zeros.data()});
+    } else {
+      keep.push_back(p.contiguous());
+      views.push_back({name, DType::F32, p.shape(), keep.back().raw_data()});
+    }
+  }
+  write_safetensors(path, views);
+  CHECK_THROWS_WITH(load_checkpoint(*b, path), doctest::Contains("'fc3.weight' has shape [100, 10]"));
+  std::filesystem::remove(path);
+}
