@@ -1,16 +1,17 @@
-// CPU convolution (im2col + GEMM, one image per OpenMP thread) and max-pooling.
+// CPU convolution (im2col + GEMM) and max-pooling.
 //
-// Forward, per image n:   cols[K, P] = im2col(x_n);  out_n[O, P] = W[O, K] @ cols + bias
-// Backward, per image n:  dW += g_n[O, P] @ cols^T;  dcols = W^T @ g_n;  dx_n = col2im(dcols)
-// with K = C*KH*KW and P = OH*OW. Images are split statically across threads and each thread
-// accumulates dW in its own buffer; the buffers are added in thread order, so the result is
-// deterministic for a given thread count. The GEMMs run single-threaded inside the parallel
+// Forward, per group G of images:  cols[K, G*P] = im2col(x_G);  out_G[O, G*P] = W[O, K] @ cols
+// Backward, per group:  dW += g_G[O, G*P] @ cols^T;  dcols = W^T @ g_G;  dx_G = col2im(dcols)
+// with K = C*KH*KW and P = OH*OW. Groups (a few images when P is small, so that GEMMs are not
+// thin) are split statically across OpenMP threads and each thread accumulates dW in its own
+// buffer; the buffers are added in thread order, so the result is deterministic for a given
+// thread count. The GEMMs run single-threaded inside the parallel
 // region (OpenBLAS's OpenMP build does that by itself when called from a parallel region).
 #include <omp.h>
 
 #include <algorithm>
 #include <cstring>
-#include <limits>
+#include <cmath>
 
 #include "core/cpu_backend.h"
 
@@ -18,52 +19,57 @@ namespace sws {
 
 namespace {
 
+// cols[(c*KH + kh)*KW + kw][oh*OW + ow] = x[c][oh*s - pad + kh][ow*s - pad + kw] (0 outside),
+// rows `ld` apart so that several images can sit side by side in one column matrix.
 template <typename T>
-void im2col(const T* x, const Conv2dGeometry& g, T* cols) {
-  const int64_t oh = g.out_h(), ow = g.out_w(), p = oh * ow;
+void im2col(const T* x, const Conv2dGeometry& g, T* cols, int64_t ld) {
+  const int64_t oh = g.out_h(), ow = g.out_w(), s = g.stride;
   for (int64_t c = 0; c < g.in_channels; ++c)
     for (int64_t kh = 0; kh < g.kernel_h; ++kh)
       for (int64_t kw = 0; kw < g.kernel_w; ++kw) {
-        T* row = cols + ((c * g.kernel_h + kh) * g.kernel_w + kw) * p;
+        T* row = cols + ((c * g.kernel_h + kh) * g.kernel_w + kw) * ld;
         const T* plane = x + c * g.in_h * g.in_w;
+        // Output columns [x_lo, x_hi) read inside the image; the rest are padding.
+        const int64_t x_lo = std::min(ow, std::max<int64_t>(0, (g.padding - kw + s - 1) / s));
+        const int64_t x_hi = std::max(x_lo, std::min(ow, (g.in_w + g.padding - kw + s - 1) / s));
         for (int64_t y = 0; y < oh; ++y) {
-          const int64_t iy = y * g.stride - g.padding + kh;
+          const int64_t iy = y * s - g.padding + kh;
           T* dst = row + y * ow;
           if (iy < 0 || iy >= g.in_h) {
             std::fill(dst, dst + ow, T(0));
             continue;
           }
           const T* src = plane + iy * g.in_w;
-          if (g.stride == 1 && g.padding == 0) {
-            std::memcpy(dst, src + kw, ow * sizeof(T));
-            continue;
+          const int64_t shift = kw - g.padding;  // ix = xo * s + shift
+          std::fill(dst, dst + x_lo, T(0));
+          if (s == 1) {
+            std::memcpy(dst + x_lo, src + x_lo + shift, (x_hi - x_lo) * sizeof(T));
+          } else {
+            for (int64_t xo = x_lo; xo < x_hi; ++xo) dst[xo] = src[xo * s + shift];
           }
-          for (int64_t xo = 0; xo < ow; ++xo) {
-            const int64_t ix = xo * g.stride - g.padding + kw;
-            dst[xo] = (ix >= 0 && ix < g.in_w) ? src[ix] : T(0);
-          }
+          std::fill(dst + x_hi, dst + ow, T(0));
         }
       }
 }
 
 // Adds each column entry back to the input position it was read from (dx must start at 0).
 template <typename T>
-void col2im(const T* cols, const Conv2dGeometry& g, T* dx) {
-  const int64_t oh = g.out_h(), ow = g.out_w(), p = oh * ow;
+void col2im(const T* cols, const Conv2dGeometry& g, int64_t ld, T* dx) {
+  const int64_t oh = g.out_h(), ow = g.out_w(), s = g.stride;
   for (int64_t c = 0; c < g.in_channels; ++c)
     for (int64_t kh = 0; kh < g.kernel_h; ++kh)
       for (int64_t kw = 0; kw < g.kernel_w; ++kw) {
-        const T* row = cols + ((c * g.kernel_h + kh) * g.kernel_w + kw) * p;
+        const T* row = cols + ((c * g.kernel_h + kh) * g.kernel_w + kw) * ld;
         T* plane = dx + c * g.in_h * g.in_w;
+        const int64_t x_lo = std::min(ow, std::max<int64_t>(0, (g.padding - kw + s - 1) / s));
+        const int64_t x_hi = std::max(x_lo, std::min(ow, (g.in_w + g.padding - kw + s - 1) / s));
         for (int64_t y = 0; y < oh; ++y) {
-          const int64_t iy = y * g.stride - g.padding + kh;
+          const int64_t iy = y * s - g.padding + kh;
           if (iy < 0 || iy >= g.in_h) continue;
           const T* src = row + y * ow;
           T* dst = plane + iy * g.in_w;
-          for (int64_t xo = 0; xo < ow; ++xo) {
-            const int64_t ix = xo * g.stride - g.padding + kw;
-            if (ix >= 0 && ix < g.in_w) dst[ix] += src[xo];
-          }
+          const int64_t shift = kw - g.padding;
+          for (int64_t xo = x_lo; xo < x_hi; ++xo) dst[xo * s + shift] += src[xo];
         }
       }
 }
@@ -74,29 +80,53 @@ int thread_count(int64_t work_items) {
 
 }  // namespace
 
+// Images per GEMM: small output planes (P = OH*OW) make thin GEMMs, so several images share
+// one, keeping the GEMM's column count near 256 without splitting the batch too coarsely.
+static int64_t images_per_gemm(int64_t p, int64_t batch, int threads) {
+  const int64_t want = std::max<int64_t>(1, (256 + p - 1) / p);
+  const int64_t fair = std::max<int64_t>(1, batch / threads);
+  return std::min(want, fair);
+}
+
 void CpuBackend::conv2d_forward(const Tensor& x, const Tensor& w, const Tensor* bias,
                                 const Conv2dGeometry& g, Tensor& out) {
   const int64_t k = g.in_channels * g.kernel_h * g.kernel_w, p = g.out_h() * g.out_w();
+  const int64_t xsize = g.in_channels * g.in_h * g.in_w, o = g.out_channels;
   const int threads = thread_count(g.batch);
-  Tensor cols = Tensor::empty({threads, k * p}, x.dtype());
+  const int64_t group = images_per_gemm(p, g.batch, threads), groups = (g.batch + group - 1) / group;
+  // Per thread: columns [K, group*P] and, when group > 1, the GEMM's output [O, group*P].
+  const int64_t cols_size = k * group * p, tmp_size = group > 1 ? o * group * p : 0;
+  Tensor work = Tensor::empty({threads, cols_size + tmp_size}, x.dtype());
   dispatch_float(x.dtype(), "conv2d", [&](auto tag) {
     using T = decltype(tag);
     const T* xs = x.data<T>();
     const T* ws = w.data<T>();
     const T* bs = bias ? bias->data<T>() : nullptr;
     T* ys = out.data<T>();
-    T* col_base = cols.data<T>();
+    T* work_base = work.data<T>();
 #pragma omp parallel num_threads(threads)
     {
-      T* col = col_base + omp_get_thread_num() * k * p;
+      T* col = work_base + omp_get_thread_num() * (cols_size + tmp_size);
+      T* tmp = col + cols_size;
 #pragma omp for schedule(static)
-      for (int64_t n = 0; n < g.batch; ++n) {
-        T* y = ys + n * g.out_channels * p;
-        im2col(xs + n * g.in_channels * g.in_h * g.in_w, g, col);
-        if (bs) {
-          for (int64_t o = 0; o < g.out_channels; ++o) std::fill(y + o * p, y + (o + 1) * p, bs[o]);
+      for (int64_t gi = 0; gi < groups; ++gi) {
+        const int64_t first = gi * group, count = std::min(group, g.batch - first), n = count * p;
+        for (int64_t i = 0; i < count; ++i) im2col(xs + (first + i) * xsize, g, col + i * p, n);
+        if (group == 1) {  // the GEMM writes the image's output [O, P] directly
+          T* y = ys + first * o * p;
+          if (bs)
+            for (int64_t c = 0; c < o; ++c) std::fill(y + c * p, y + (c + 1) * p, bs[c]);
+          blas_gemm(false, false, o, p, k, T(1), ws, k, col, n, bs ? T(1) : T(0), y, p);
+          continue;
         }
-        blas_gemm(false, false, g.out_channels, p, k, T(1), ws, k, col, p, bs ? T(1) : T(0), y, p);
+        blas_gemm(false, false, o, n, k, T(1), ws, k, col, n, T(0), tmp, n);
+        for (int64_t i = 0; i < count; ++i)  // [O, count*P] -> count x [O, P], plus bias
+          for (int64_t c = 0; c < o; ++c) {
+            const T* src = tmp + c * n + i * p;
+            T* dst = ys + ((first + i) * o + c) * p;
+            const T b = bs ? bs[c] : T(0);
+            for (int64_t j = 0; j < p; ++j) dst[j] = src[j] + b;
+          }
       }
     }
   });
@@ -106,12 +136,16 @@ void CpuBackend::conv2d_backward(const Tensor& x, const Tensor& w, const Tensor&
                                  const Conv2dGeometry& g, Tensor* grad_x, Tensor* grad_w,
                                  Tensor* grad_bias) {
   const int64_t k = g.in_channels * g.kernel_h * g.kernel_w, p = g.out_h() * g.out_w();
-  const int64_t wsize = g.out_channels * k, xsize = g.in_channels * g.in_h * g.in_w;
+  const int64_t o = g.out_channels, wsize = o * k, xsize = g.in_channels * g.in_h * g.in_w;
   const int threads = thread_count(g.batch);
   if (grad_bias) sum_per_channel(grad_out, *grad_bias);
   if (!grad_x && !grad_w) return;
-  // Per thread: a column buffer, and a dW accumulator.
-  Tensor work = Tensor::empty({threads, k * p + (grad_w ? wsize : 0)}, x.dtype());
+  const int64_t group = images_per_gemm(p, g.batch, threads), groups = (g.batch + group - 1) / group;
+  // Per thread: columns [K, group*P], the gathered output gradient [O, group*P] (when
+  // group > 1), and a dW accumulator.
+  const int64_t cols_size = k * group * p, tmp_size = group > 1 ? o * group * p : 0;
+  const int64_t stride = cols_size + tmp_size + (grad_w ? wsize : 0);
+  Tensor work = Tensor::empty({threads, stride}, x.dtype());
   dispatch_float(x.dtype(), "conv2d_backward", [&](auto tag) {
     using T = decltype(tag);
     const T* xs = x.data<T>();
@@ -119,33 +153,45 @@ void CpuBackend::conv2d_backward(const Tensor& x, const Tensor& w, const Tensor&
     const T* gs = grad_out.data<T>();
     T* work_base = work.data<T>();
     T* dx_base = grad_x ? grad_x->data<T>() : nullptr;
-    const int64_t stride = k * p + (grad_w ? wsize : 0);
 #pragma omp parallel num_threads(threads)
     {
       T* col = work_base + omp_get_thread_num() * stride;
-      T* dw = col + k * p;
+      T* tmp = col + cols_size;
+      T* dw = tmp + tmp_size;
       if (grad_w) std::fill(dw, dw + wsize, T(0));
 #pragma omp for schedule(static)
-      for (int64_t n = 0; n < g.batch; ++n) {
-        const T* gn = gs + n * g.out_channels * p;
+      for (int64_t gi = 0; gi < groups; ++gi) {
+        const int64_t first = gi * group, count = std::min(group, g.batch - first), n = count * p;
+        const T* gn = gs + first * o * p;
+        int64_t ldg = p;
+        if (group > 1) {  // count x [O, P] -> [O, count*P]
+          for (int64_t i = 0; i < count; ++i)
+            for (int64_t c = 0; c < o; ++c)
+              std::memcpy(tmp + c * n + i * p, gs + ((first + i) * o + c) * p, p * sizeof(T));
+          gn = tmp;
+          ldg = n;
+        }
         if (grad_w) {
-          im2col(xs + n * xsize, g, col);
-          blas_gemm(false, true, g.out_channels, k, p, T(1), gn, p, col, p, T(1), dw, k);
+          for (int64_t i = 0; i < count; ++i) im2col(xs + (first + i) * xsize, g, col + i * p, n);
+          blas_gemm(false, true, o, k, n, T(1), gn, ldg, col, n, T(1), dw, k);
         }
         if (grad_x) {
-          T* dx = dx_base + n * xsize;
-          blas_gemm(true, false, k, p, g.out_channels, T(1), ws, k, gn, p, T(0), col, p);
-          std::fill(dx, dx + xsize, T(0));
-          col2im(col, g, dx);
+          blas_gemm(true, false, k, n, o, T(1), ws, k, gn, ldg, T(0), col, n);
+          for (int64_t i = 0; i < count; ++i) {
+            T* dx = dx_base + (first + i) * xsize;
+            std::fill(dx, dx + xsize, T(0));
+            col2im(col + i * p, g, n, dx);
+          }
         }
       }
     }
     if (grad_w) {
-      T* dw = grad_w->data<T>();
-      std::memcpy(dw, work_base + k * p, wsize * sizeof(T));
+      T* out_dw = grad_w->data<T>();
+      const T* first_dw = work_base + cols_size + tmp_size;
+      std::memcpy(out_dw, first_dw, wsize * sizeof(T));
       for (int t = 1; t < threads; ++t) {
-        const T* part = work_base + t * stride + k * p;
-        for (int64_t i = 0; i < wsize; ++i) dw[i] += part[i];
+        const T* part = first_dw + t * stride;
+        for (int64_t i = 0; i < wsize; ++i) out_dw[i] += part[i];
       }
     }
   });
@@ -162,22 +208,24 @@ void CpuBackend::max_pool2d_forward(const Tensor& x, const Pool2dGeometry& g, Te
 #pragma omp parallel for if (x.numel() >= kParallelGrain) schedule(static)
     for (int64_t pl = 0; pl < planes; ++pl) {
       const T* in = xs + pl * g.in_h * g.in_w;
+      T* out_plane = ys + pl * oh * ow;
+      int32_t* idx_plane = idx + pl * oh * ow;
       for (int64_t y = 0; y < oh; ++y)
         for (int64_t xo = 0; xo < ow; ++xo) {
-          T best = -std::numeric_limits<T>::infinity();
-          int32_t best_i = static_cast<int32_t>((y * g.stride) * g.in_w + xo * g.stride);
+          const int64_t corner = y * g.stride * g.in_w + xo * g.stride;
+          T best = in[corner];
+          int64_t best_i = corner;
           for (int64_t ky = 0; ky < g.kernel; ++ky)
             for (int64_t kx = 0; kx < g.kernel; ++kx) {
-              const int64_t i = (y * g.stride + ky) * g.in_w + xo * g.stride + kx;
-              // '>' keeps the first maximum on ties, as PyTorch does; NaN propagates.
-              if (in[i] > best || in[i] != in[i]) {
+              const int64_t i = corner + ky * g.in_w + kx;
+              // '>' keeps the first maximum on ties, as PyTorch does; a NaN wins and stays.
+              if (in[i] > best || std::isnan(in[i])) {
                 best = in[i];
-                best_i = static_cast<int32_t>(i);
-                if (in[i] != in[i]) break;
+                best_i = i;
               }
             }
-          ys[(pl * oh + y) * ow + xo] = best;
-          idx[(pl * oh + y) * ow + xo] = best_i;
+          out_plane[y * ow + xo] = best;
+          idx_plane[y * ow + xo] = static_cast<int32_t>(best_i);
         }
     }
   });

@@ -49,7 +49,8 @@ TEST_CASE("gradients of conv2d with stride and padding") {
   Rng rng(4);
   struct Case { int64_t n, c, h, w, o, k, stride, pad; };
   for (Case t : {Case{2, 1, 6, 6, 3, 3, 1, 0}, Case{2, 2, 7, 5, 3, 3, 2, 1}, Case{1, 3, 8, 8, 2, 5, 2, 2},
-                 Case{3, 2, 5, 6, 4, 1, 1, 0}, Case{1, 2, 6, 7, 2, 3, 3, 1}}) {
+                 Case{3, 2, 5, 6, 4, 1, 1, 0}, Case{1, 2, 6, 7, 2, 3, 3, 1},
+                 Case{9, 2, 4, 4, 3, 3, 1, 0}}) {  // the last: several images per GEMM
     CAPTURE(t.c);
     CAPTURE(t.stride);
     CAPTURE(t.pad);

@@ -49,7 +49,7 @@ TEST_CASE("conv2d forward matches the direct definition, 1 and 2 threads") {
   for (int threads : {1, 2}) {
     set_num_threads(threads);
     Tensor x = random_f32({5, 3, 11, 9}, rng), w = random_f32({4, 3, 3, 3}, rng), b = random_f32({4}, rng);
-    for (auto [s, p] : {std::pair<int64_t, int64_t>{1, 0}, {2, 1}, {3, 2}}) {
+    for (auto [s, p] : {std::pair<int64_t, int64_t>{1, 0}, {2, 1}, {3, 2}, {1, 2}}) {
       const auto expected = reference_conv(x, w, b, s, p);
       const auto got = conv2d(x, w, b, s, p).to_double_vector();
       REQUIRE(got.size() == expected.size());
@@ -57,6 +57,15 @@ TEST_CASE("conv2d forward matches the direct definition, 1 and 2 threads") {
     }
   }
   set_num_threads(2);
+}
+
+TEST_CASE("conv2d batches several small images per GEMM and still matches the definition") {
+  // 37 images with 4x4 output planes: many images share each GEMM, with a ragged last group.
+  Rng rng(14);
+  Tensor x = random_f32({37, 2, 6, 6}, rng), w = random_f32({3, 2, 3, 3}, rng), b = random_f32({3}, rng);
+  const auto expected = reference_conv(x, w, b, 1, 0);
+  const auto got = conv2d(x, w, b, 1, 0).to_double_vector();
+  for (size_t i = 0; i < got.size(); ++i) CHECK(got[i] == doctest::Approx(expected[i]).epsilon(1e-5));
 }
 
 TEST_CASE("max_pool2d picks window maxima and the first on ties") {
