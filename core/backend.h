@@ -46,6 +46,12 @@ struct SgdStep {
   bool first_step;  // buf starts as g, as in PyTorch
 };
 
+// What an allocator has done so far.
+struct MemoryStats {
+  size_t system_allocations = 0;  // blocks obtained from the system (not from the cache)
+  size_t cached_bytes = 0;        // bytes held in the cache for reuse
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -54,6 +60,7 @@ class Backend {
   // --- memory ---------------------------------------------------------------------------------
   virtual void* allocate(size_t bytes) = 0;  // cached: no system call in a steady state
   virtual void deallocate(void* ptr, size_t bytes) = 0;
+  virtual MemoryStats memory_stats() = 0;
   virtual void copy_from_host(void* dst, const void* src, size_t bytes) = 0;
   virtual void copy_to_host(void* dst, const void* src, size_t bytes) = 0;
   virtual void copy_within(void* dst, const void* src, size_t bytes) = 0;

@@ -50,8 +50,10 @@ void* CpuBackend::allocate(size_t bytes) {
     if (it != free_blocks_.end() && !it->second.empty()) {
       void* p = it->second.back();
       it->second.pop_back();
+      stats_.cached_bytes -= size;
       return p;
     }
+    ++stats_.system_allocations;
   }
   void* p = std::aligned_alloc(64, size);
   SWS_CHECK(p != nullptr, "out of memory allocating " + std::to_string(bytes) + " bytes");
@@ -61,6 +63,12 @@ void* CpuBackend::allocate(size_t bytes) {
 void CpuBackend::deallocate(void* ptr, size_t bytes) {
   std::lock_guard<std::mutex> lock(mutex_);
   free_blocks_[rounded(bytes)].push_back(ptr);
+  stats_.cached_bytes += rounded(bytes);
+}
+
+MemoryStats CpuBackend::memory_stats() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return stats_;
 }
 
 void CpuBackend::copy_from_host(void* dst, const void* src, size_t bytes) { std::memcpy(dst, src, bytes); }
@@ -264,9 +272,11 @@ void CpuBackend::sum_per_channel(const Tensor& x, Tensor& out) {
 #pragma omp parallel for if (x.numel() >= kParallelGrain) schedule(static)
     for (int64_t c = 0; c < channels; ++c) {
       double s = 0.0;
-      for (int64_t b = 0; b < batch; ++b) {
+      for (int64_t b = 0; b < batch; ++b) {  // a short row in T (vectorised), rows in double
         const T* p = a + (b * channels + c) * inner;
-        for (int64_t i = 0; i < inner; ++i) s += p[i];
+        T row = 0;
+        for (int64_t i = 0; i < inner; ++i) row += p[i];
+        s += row;
       }
       o[c] = static_cast<T>(s);
     }

@@ -18,6 +18,7 @@ class CpuBackend final : public Backend {
 
   void* allocate(size_t bytes) override;
   void deallocate(void* ptr, size_t bytes) override;
+  MemoryStats memory_stats() override;
   void copy_from_host(void* dst, const void* src, size_t bytes) override;
   void copy_to_host(void* dst, const void* src, size_t bytes) override;
   void copy_within(void* dst, const void* src, size_t bytes) override;
@@ -64,6 +65,7 @@ class CpuBackend final : public Backend {
   // Freed blocks by (rounded) size, reused by the next allocation of that size.
   std::mutex mutex_;
   std::unordered_map<size_t, std::vector<void*>> free_blocks_;
+  MemoryStats stats_;
 };
 
 // Elements at or above which a loop is worth splitting across OpenMP threads.

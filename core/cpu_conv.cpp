@@ -42,8 +42,8 @@ void im2col(const T* x, const Conv2dGeometry& g, T* cols, int64_t ld) {
           const T* src = plane + iy * g.in_w;
           const int64_t shift = kw - g.padding;  // ix = xo * s + shift
           std::fill(dst, dst + x_lo, T(0));
-          if (s == 1) {
-            std::memcpy(dst + x_lo, src + x_lo + shift, (x_hi - x_lo) * sizeof(T));
+          if (s == 1) {  // rows are short (8-24 floats): a loop beats a memcpy call
+            for (int64_t xo = x_lo; xo < x_hi; ++xo) dst[xo] = src[xo + shift];
           } else {
             for (int64_t xo = x_lo; xo < x_hi; ++xo) dst[xo] = src[xo * s + shift];
           }
@@ -210,6 +210,32 @@ void CpuBackend::max_pool2d_forward(const Tensor& x, const Pool2dGeometry& g, Te
       const T* in = xs + pl * g.in_h * g.in_w;
       T* out_plane = ys + pl * oh * ow;
       int32_t* idx_plane = idx + pl * oh * ow;
+      if (g.kernel == 2 && g.stride == 2) {  // the common case, written branch-free
+        for (int64_t y = 0; y < oh; ++y) {
+          const T* r0 = in + 2 * y * g.in_w;
+          const T* r1 = r0 + g.in_w;
+          const int32_t base = static_cast<int32_t>(2 * y * g.in_w), w = static_cast<int32_t>(g.in_w);
+          for (int64_t xo = 0; xo < ow; ++xo) {
+            const int32_t c = static_cast<int32_t>(2 * xo);
+            T best = r0[c];
+            int32_t at = base + c;
+            // '>' keeps the first maximum on ties, as PyTorch does; a NaN wins and stays.
+            const T b = r0[c + 1], d0 = r1[c], d1 = r1[c + 1];
+            const bool take_b = b > best || b != b;
+            best = take_b ? b : best;
+            at = take_b ? base + c + 1 : at;
+            const bool take_c = (d0 > best || d0 != d0);
+            best = take_c ? d0 : best;
+            at = take_c ? base + w + c : at;
+            const bool take_d = (d1 > best || d1 != d1);
+            best = take_d ? d1 : best;
+            at = take_d ? base + w + c + 1 : at;
+            out_plane[y * ow + xo] = best;
+            idx_plane[y * ow + xo] = at;
+          }
+        }
+        continue;
+      }
       for (int64_t y = 0; y < oh; ++y)
         for (int64_t xo = 0; xo < ow; ++xo) {
           const int64_t corner = y * g.stride * g.in_w + xo * g.stride;

@@ -5,7 +5,10 @@
 #include <filesystem>
 #include <unistd.h>
 
+#include "autograd/ops.h"
+#include "core/backend.h"
 #include "core/error.h"
+#include "optim/adam.h"
 #include "core/safetensors.h"
 #include "nn/checkpoint.h"
 #include "nn/layers.h"
@@ -92,4 +95,24 @@ TEST_CASE("checkpoints round-trip bit-exactly and refuse other models") {
   write_safetensors(path, views);
   CHECK_THROWS_WITH(load_checkpoint(*b, path), doctest::Contains("'fc3.weight' has shape [100, 10]"));
   std::filesystem::remove(path);
+}
+
+TEST_CASE("a steady-state training step allocates no new memory from the system") {
+  for (const std::string& name : model_names()) {
+    auto model = make_model(name, 0);
+    Adam adam({{"weights", model->named_parameters(), {}}});
+    const Tensor x = Tensor::full({16, 1, 28, 28}, 0.25);
+    const Tensor y = Tensor::from_vector(std::vector<int32_t>(16, 3), {16});
+    auto step = [&] {
+      adam.zero_grad();
+      cross_entropy((*model)(x), y).backward();
+      adam.step();
+    };
+    step();
+    step();  // warm: gradients, Adam state and the cache now exist
+    const size_t before = backend_for(Device::cpu()).memory_stats().system_allocations;
+    for (int i = 0; i < 3; ++i) step();
+    CAPTURE(name);
+    CHECK(backend_for(Device::cpu()).memory_stats().system_allocations == before);
+  }
 }
