@@ -74,6 +74,37 @@ void col2im(const T* cols, const Conv2dGeometry& g, int64_t ld, T* dx) {
       }
 }
 
+// 2x2 windows, stride 2, one plane: the common case, written so that it vectorises.
+template <typename T>
+void max_pool_2x2_plane(const T* __restrict in, int64_t in_w, int64_t oh, int64_t ow, T* __restrict out,
+                        int32_t* __restrict idx) {
+  const int32_t w = static_cast<int32_t>(in_w);
+  for (int64_t y = 0; y < oh; ++y) {
+    const T* r0 = in + 2 * y * in_w;
+    const T* r1 = r0 + in_w;
+    const int32_t base = static_cast<int32_t>(2 * y * in_w);
+    for (int64_t xo = 0; xo < ow; ++xo) {
+      const int32_t c = static_cast<int32_t>(2 * xo);
+      T best = r0[c];
+      int32_t at = base + c;
+      // '>' keeps the first maximum on ties, as PyTorch does; a NaN wins. Bitwise '|' and
+      // selects (no short-circuit branches) let the compiler vectorise this loop.
+      const T b = r0[c + 1], d0 = r1[c], d1 = r1[c + 1];
+      bool take = (b > best) | (b != b);
+      best = take ? b : best;
+      at = take ? base + c + 1 : at;
+      take = (d0 > best) | (d0 != d0);
+      best = take ? d0 : best;
+      at = take ? base + w + c : at;
+      take = (d1 > best) | (d1 != d1);
+      best = take ? d1 : best;
+      at = take ? base + w + c + 1 : at;
+      out[y * ow + xo] = best;
+      idx[y * ow + xo] = at;
+    }
+  }
+}
+
 int thread_count(int64_t work_items) {
   return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(omp_get_max_threads(), work_items)));
 }
@@ -210,30 +241,8 @@ void CpuBackend::max_pool2d_forward(const Tensor& x, const Pool2dGeometry& g, Te
       const T* in = xs + pl * g.in_h * g.in_w;
       T* out_plane = ys + pl * oh * ow;
       int32_t* idx_plane = idx + pl * oh * ow;
-      if (g.kernel == 2 && g.stride == 2) {  // the common case, written branch-free
-        for (int64_t y = 0; y < oh; ++y) {
-          const T* r0 = in + 2 * y * g.in_w;
-          const T* r1 = r0 + g.in_w;
-          const int32_t base = static_cast<int32_t>(2 * y * g.in_w), w = static_cast<int32_t>(g.in_w);
-          for (int64_t xo = 0; xo < ow; ++xo) {
-            const int32_t c = static_cast<int32_t>(2 * xo);
-            T best = r0[c];
-            int32_t at = base + c;
-            // '>' keeps the first maximum on ties, as PyTorch does; a NaN wins and stays.
-            const T b = r0[c + 1], d0 = r1[c], d1 = r1[c + 1];
-            const bool take_b = b > best || b != b;
-            best = take_b ? b : best;
-            at = take_b ? base + c + 1 : at;
-            const bool take_c = (d0 > best || d0 != d0);
-            best = take_c ? d0 : best;
-            at = take_c ? base + w + c : at;
-            const bool take_d = (d1 > best || d1 != d1);
-            best = take_d ? d1 : best;
-            at = take_d ? base + w + c + 1 : at;
-            out_plane[y * ow + xo] = best;
-            idx_plane[y * ow + xo] = at;
-          }
-        }
+      if (g.kernel == 2 && g.stride == 2) {
+        max_pool_2x2_plane(in, g.in_w, oh, ow, out_plane, idx_plane);
         continue;
       }
       for (int64_t y = 0; y < oh; ++y)
