@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 #include <cmath>
 
 #include "core/cpu_backend.h"
@@ -19,59 +20,56 @@ namespace sws {
 
 namespace {
 
-// cols[(c*KH + kh)*KW + kw][oh*OW + ow] = x[c][oh*s - pad + kh][ow*s - pad + kw] (0 outside),
-// rows `ld` apart so that several images can sit side by side in one column matrix.
-template <typename T>
-void im2col(const T* x, const Conv2dGeometry& g, T* cols, int64_t ld) {
-  const int64_t oh = g.out_h(), ow = g.out_w(), s = g.stride;
+// Where each column entry comes from: source[(c*KH + kh)*KW + kw][oh*OW + ow] is the offset
+// of x[c][oh*s - pad + kh][ow*s - pad + kw] within one image, or -1 in the padding. Built once
+// per call and shared by every image, it turns im2col into a plain gather (which vectorises)
+// and col2im into a scatter-add, with no index arithmetic per image.
+struct ColumnMap {
+  std::vector<int32_t> source;  // K * P offsets
+  bool padded = false;          // whether any entry is -1
+};
+
+ColumnMap make_column_map(const Conv2dGeometry& g) {
+  const int64_t oh = g.out_h(), ow = g.out_w(), p = oh * ow;
+  ColumnMap map;
+  map.source.resize(static_cast<size_t>(g.in_channels * g.kernel_h * g.kernel_w * p));
+  int32_t* out = map.source.data();
   for (int64_t c = 0; c < g.in_channels; ++c)
     for (int64_t kh = 0; kh < g.kernel_h; ++kh)
-      for (int64_t kw = 0; kw < g.kernel_w; ++kw) {
-        T* row = cols + ((c * g.kernel_h + kh) * g.kernel_w + kw) * ld;
-        const T* plane = x + c * g.in_h * g.in_w;
-        // Output columns [x_lo, x_hi) read inside the image; the rest are padding.
-        const int64_t x_lo = std::min(ow, std::max<int64_t>(0, (g.padding - kw + s - 1) / s));
-        const int64_t x_hi = std::max(x_lo, std::min(ow, (g.in_w + g.padding - kw + s - 1) / s));
-        for (int64_t y = 0; y < oh; ++y) {
-          const int64_t iy = y * s - g.padding + kh;
-          T* dst = row + y * ow;
-          if (iy < 0 || iy >= g.in_h) {
-            std::fill(dst, dst + ow, T(0));
-            continue;
+      for (int64_t kw = 0; kw < g.kernel_w; ++kw)
+        for (int64_t y = 0; y < oh; ++y)
+          for (int64_t x = 0; x < ow; ++x) {
+            const int64_t iy = y * g.stride - g.padding + kh, ix = x * g.stride - g.padding + kw;
+            const bool inside = iy >= 0 && iy < g.in_h && ix >= 0 && ix < g.in_w;
+            map.padded |= !inside;
+            *out++ = inside ? static_cast<int32_t>((c * g.in_h + iy) * g.in_w + ix) : -1;
           }
-          const T* src = plane + iy * g.in_w;
-          const int64_t shift = kw - g.padding;  // ix = xo * s + shift
-          std::fill(dst, dst + x_lo, T(0));
-          if (s == 1) {  // rows are short (8-24 floats): a loop beats a memcpy call
-            for (int64_t xo = x_lo; xo < x_hi; ++xo) dst[xo] = src[xo + shift];
-          } else {
-            for (int64_t xo = x_lo; xo < x_hi; ++xo) dst[xo] = src[xo * s + shift];
-          }
-          std::fill(dst + x_hi, dst + ow, T(0));
-        }
-      }
+  return map;
+}
+
+// cols[k][j] (rows `ld` apart, so that several images sit side by side) = x at source[k][j].
+template <typename T>
+void im2col(const T* __restrict x, const ColumnMap& map, int64_t k, int64_t p, T* __restrict cols, int64_t ld) {
+  const int32_t* __restrict src = map.source.data();
+  for (int64_t r = 0; r < k; ++r, src += p) {
+    T* __restrict row = cols + r * ld;
+    if (!map.padded) {
+      for (int64_t j = 0; j < p; ++j) row[j] = x[src[j]];
+    } else {
+      for (int64_t j = 0; j < p; ++j) row[j] = src[j] >= 0 ? x[src[j]] : T(0);
+    }
+  }
 }
 
 // Adds each column entry back to the input position it was read from (dx must start at 0).
 template <typename T>
-void col2im(const T* cols, const Conv2dGeometry& g, int64_t ld, T* dx) {
-  const int64_t oh = g.out_h(), ow = g.out_w(), s = g.stride;
-  for (int64_t c = 0; c < g.in_channels; ++c)
-    for (int64_t kh = 0; kh < g.kernel_h; ++kh)
-      for (int64_t kw = 0; kw < g.kernel_w; ++kw) {
-        const T* row = cols + ((c * g.kernel_h + kh) * g.kernel_w + kw) * ld;
-        T* plane = dx + c * g.in_h * g.in_w;
-        const int64_t x_lo = std::min(ow, std::max<int64_t>(0, (g.padding - kw + s - 1) / s));
-        const int64_t x_hi = std::max(x_lo, std::min(ow, (g.in_w + g.padding - kw + s - 1) / s));
-        for (int64_t y = 0; y < oh; ++y) {
-          const int64_t iy = y * s - g.padding + kh;
-          if (iy < 0 || iy >= g.in_h) continue;
-          const T* src = row + y * ow;
-          T* dst = plane + iy * g.in_w;
-          const int64_t shift = kw - g.padding;
-          for (int64_t xo = x_lo; xo < x_hi; ++xo) dst[xo * s + shift] += src[xo];
-        }
-      }
+void col2im(const T* __restrict cols, const ColumnMap& map, int64_t k, int64_t p, int64_t ld, T* __restrict dx) {
+  const int32_t* src = map.source.data();
+  for (int64_t r = 0; r < k; ++r, src += p) {
+    const T* row = cols + r * ld;
+    for (int64_t j = 0; j < p; ++j)
+      if (src[j] >= 0) dx[src[j]] += row[j];
+  }
 }
 
 // 2x2 windows, stride 2, one plane: the common case, written so that it vectorises.
@@ -128,6 +126,7 @@ void CpuBackend::conv2d_forward(const Tensor& x, const Tensor& w, const Tensor* 
   // Per thread: columns [K, group*P] and, when group > 1, the GEMM's output [O, group*P].
   const int64_t cols_size = k * group * p, tmp_size = group > 1 ? o * group * p : 0;
   Tensor work = Tensor::empty({threads, cols_size + tmp_size}, x.dtype());
+  const ColumnMap map = make_column_map(g);
   dispatch_float(x.dtype(), "conv2d", [&](auto tag) {
     using T = decltype(tag);
     const T* xs = x.data<T>();
@@ -142,7 +141,7 @@ void CpuBackend::conv2d_forward(const Tensor& x, const Tensor& w, const Tensor* 
 #pragma omp for schedule(static)
       for (int64_t gi = 0; gi < groups; ++gi) {
         const int64_t first = gi * group, count = std::min(group, g.batch - first), n = count * p;
-        for (int64_t i = 0; i < count; ++i) im2col(xs + (first + i) * xsize, g, col + i * p, n);
+        for (int64_t i = 0; i < count; ++i) im2col(xs + (first + i) * xsize, map, k, p, col + i * p, n);
         if (group == 1) {  // the GEMM writes the image's output [O, P] directly
           T* y = ys + first * o * p;
           if (bs)
@@ -177,6 +176,7 @@ void CpuBackend::conv2d_backward(const Tensor& x, const Tensor& w, const Tensor&
   const int64_t cols_size = k * group * p, tmp_size = group > 1 ? o * group * p : 0;
   const int64_t stride = cols_size + tmp_size + (grad_w ? wsize : 0);
   Tensor work = Tensor::empty({threads, stride}, x.dtype());
+  const ColumnMap map = make_column_map(g);
   dispatch_float(x.dtype(), "conv2d_backward", [&](auto tag) {
     using T = decltype(tag);
     const T* xs = x.data<T>();
@@ -203,7 +203,7 @@ void CpuBackend::conv2d_backward(const Tensor& x, const Tensor& w, const Tensor&
           ldg = n;
         }
         if (grad_w) {
-          for (int64_t i = 0; i < count; ++i) im2col(xs + (first + i) * xsize, g, col + i * p, n);
+          for (int64_t i = 0; i < count; ++i) im2col(xs + (first + i) * xsize, map, k, p, col + i * p, n);
           blas_gemm(false, true, o, k, n, T(1), gn, ldg, col, n, T(1), dw, k);
         }
         if (grad_x) {
@@ -211,7 +211,7 @@ void CpuBackend::conv2d_backward(const Tensor& x, const Tensor& w, const Tensor&
           for (int64_t i = 0; i < count; ++i) {
             T* dx = dx_base + (first + i) * xsize;
             std::fill(dx, dx + xsize, T(0));
-            col2im(col + i * p, g, n, dx);
+            col2im(col + i * p, map, k, p, n, dx);
           }
         }
       }
