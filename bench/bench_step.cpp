@@ -20,26 +20,30 @@ using namespace sws;
 
 namespace {
 
-// Multiply-adds of one forward pass for one image, walking the layers with the shape.
-double forward_macs(const Sequential& model) {
-  int64_t c = 1, h = 28, w = 28, features = 0;
-  double macs = 0;
+// Multiply-adds of one training step for one image, walking the layers with the shape: the
+// forward pass, the weight gradient of every layer, and the input gradient of every layer
+// but the first (the images need none).
+double step_macs(const Sequential& model) {
+  int64_t c = 1, h = 28, w = 28;
+  double macs = 0, first = -1;
   for (const auto& [name, layer] : model.children()) {
     if (auto* conv = dynamic_cast<const Conv2d*>(layer.get())) {
       const int64_t o = conv->weight.size(0), k = conv->weight.size(2);
       const int64_t oh = (h + 2 * conv->padding - k) / conv->stride + 1, ow = (w + 2 * conv->padding - k) / conv->stride + 1;
-      macs += static_cast<double>(o * oh * ow * c * k * k);
+      const double layer = static_cast<double>(o * oh * ow * c * k * k);
+      macs += layer;
+      if (first < 0) first = layer;
       c = o, h = oh, w = ow;
     } else if (auto* pool = dynamic_cast<const MaxPool2d*>(layer.get())) {
       h = (h - pool->kernel) / pool->stride + 1;
       w = (w - pool->kernel) / pool->stride + 1;
     } else if (auto* fc = dynamic_cast<const Linear*>(layer.get())) {
-      macs += static_cast<double>(fc->weight.size(0) * fc->weight.size(1));
+      const double layer = static_cast<double>(fc->weight.size(0) * fc->weight.size(1));
+      macs += layer;
+      if (first < 0) first = layer;
     }
-    features = c * h * w;
   }
-  (void)features;
-  return macs;
+  return 3 * macs - first;
 }
 
 }  // namespace
@@ -83,9 +87,7 @@ int main(int argc, char** argv) {
       }
       std::sort(times.begin(), times.end());
       const double median = times[times.size() / 2];
-      // A step is a forward pass, the input gradient of every layer but the first, and the
-      // weight gradient of every layer: about 3x the forward's 2 flops per multiply-add.
-      const double flops = 2.0 * forward_macs(*model) * batch * 3.0;
+      const double flops = 2.0 * step_macs(*model) * batch;
       std::printf("{\"kind\": \"step\", \"impl\": \"sws\", \"model\": \"%s\", \"batch\": %lld, \"threads\": %d, "
                   "\"median_s\": %.6g, \"min_s\": %.6g, \"max_s\": %.6g, \"gflops\": %.1f}\n",
                   name.c_str(), static_cast<long long>(batch), threads, median, times.front(), times.back(),
