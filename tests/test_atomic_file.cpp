@@ -10,27 +10,15 @@
 #include <string>
 
 #include "core/atomic_file.h"
+#include "temp_dir.h"
 #include "core/error.h"
 
 namespace fs = std::filesystem;
 using namespace sws;
+using sws::testing::TempDir;
 
 namespace {
 
-// A fresh folder under the system temp folder, removed with everything in it at scope end.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::random_device rd;
-    path = fs::temp_directory_path() /
-           ("sws_test_atomic_" + std::to_string(::getpid()) + "_" + std::to_string(rd()));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 
 std::string as_string(const std::vector<uint8_t>& v) { return std::string(v.begin(), v.end()); }
 

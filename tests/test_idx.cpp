@@ -4,20 +4,15 @@
 
 #include <filesystem>
 #include <fstream>
-#include <unistd.h>
 
 #include "core/error.h"
 #include "core/mnist.h"
+#include "temp_dir.h"
 
 using namespace sws;
 
 namespace {
 
-std::string temp_dir() {
-  auto dir = std::filesystem::temp_directory_path() / ("sws_test_idx_" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  return dir.string();
-}
 
 std::string be32(uint32_t v) {
   return std::string{char(v >> 24), char(v >> 16), char(v >> 8), char(v)};
@@ -43,7 +38,8 @@ void write_gz(const std::string& path, const std::string& bytes) {
 }  // namespace
 
 TEST_CASE("idx: valid images and labels read back exactly, raw and gzipped") {
-  const std::string dir = temp_dir();
+  sws::testing::TempDir tmp("idx");
+  const std::string dir = tmp.path.string();
   const std::string bytes = images_bytes(3, 2, 4, 24);
   write_raw(dir + "/a.idx3", bytes);
   write_gz(dir + "/a.idx3.gz", bytes);
@@ -58,11 +54,11 @@ TEST_CASE("idx: valid images and labels read back exactly, raw and gzipped") {
   write_gz(dir + "/l.gz", be32(2049) + be32(3) + std::string{1, 9, 0});
   const IdxLabels l = read_idx_labels(dir + "/l.gz");
   CHECK(l.labels == std::vector<uint8_t>{1, 9, 0});
-  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("idx: broken files get clear errors naming the file") {
-  const std::string dir = temp_dir();
+  sws::testing::TempDir tmp("idx");
+  const std::string dir = tmp.path.string();
   auto fails_with = [&](const std::string& bytes, const std::string& needle, bool gz = true) {
     const std::string path = dir + "/bad" + (gz ? ".gz" : "");
     gz ? write_gz(path, bytes) : write_raw(path, bytes);
@@ -79,11 +75,11 @@ TEST_CASE("idx: broken files get clear errors naming the file") {
   // A header claiming 10 million 28x28 images in a tiny file: refused without allocating 7.8 GB.
   fails_with(images_bytes(10'000'000, 28, 28, 100), "the file holds 100");
   CHECK_THROWS_WITH(read_idx_images(dir + "/missing.gz"), doctest::Contains("missing.gz: file not found"));
-  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("idx: a corrupted gzip stream is an error, not garbage") {
-  const std::string dir = temp_dir();
+  sws::testing::TempDir tmp("idx");
+  const std::string dir = tmp.path.string();
   write_gz(dir + "/ok.gz", images_bytes(100, 28, 28, 78400));
   std::string gz;
   {
@@ -100,11 +96,11 @@ TEST_CASE("idx: a corrupted gzip stream is an error, not garbage") {
   bad_crc[gz.size() - 6] ^= 0x01;
   write_raw(dir + "/crc.gz", bad_crc);
   CHECK_THROWS_WITH(read_idx_images(dir + "/crc.gz"), doctest::Contains("corrupt gzip data"));
-  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("idx: a pair must agree in count, size and label range") {
-  const std::string dir = temp_dir();
+  sws::testing::TempDir tmp("idx");
+  const std::string dir = tmp.path.string();
   write_gz(dir + "/i.gz", images_bytes(2, 28, 28, 2 * 784));
   write_gz(dir + "/l3.gz", be32(2049) + be32(3) + std::string{1, 2, 3});
   write_gz(dir + "/l2bad.gz", be32(2049) + be32(2) + std::string{1, 10});
@@ -115,7 +111,6 @@ TEST_CASE("idx: a pair must agree in count, size and label range") {
   CHECK_THROWS_WITH(load_idx_pair(dir + "/small.gz", dir + "/l2.gz"), doctest::Contains("28 x 28"));
   CHECK(load_idx_pair(dir + "/i.gz", dir + "/l2.gz").labels.labels == std::vector<uint8_t>{1, 2});
   CHECK_THROWS_WITH(load_mnist(dir), doctest::Contains("fetch-mnist.sh"));
-  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("idx: the real MNIST has 60,000 + 10,000 digits of all ten classes") {

@@ -2,8 +2,6 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
-#include <filesystem>
-#include <unistd.h>
 
 #include "autograd/ops.h"
 #include "core/backend.h"
@@ -13,14 +11,10 @@
 #include "nn/checkpoint.h"
 #include "nn/layers.h"
 #include "nn/models.h"
+#include "temp_dir.h"
 
 using namespace sws;
 
-namespace {
-std::string temp_path(const std::string& name) {
-  return (std::filesystem::temp_directory_path() / ("sws_test_nn_" + std::to_string(::getpid()) + name)).string();
-}
-}  // namespace
 
 TEST_CASE("the three models have the paper's parameter counts and PyTorch's names and layouts") {
   CHECK(make_model("lenet300", 0)->parameter_count() == 266610);
@@ -66,7 +60,8 @@ TEST_CASE("default initialisation is PyTorch's uniform(+-1/sqrt(fan_in)) and see
 }
 
 TEST_CASE("checkpoints round-trip bit-exactly and refuse other models") {
-  const std::string path = temp_path("ckpt.safetensors");
+  sws::testing::TempDir dir("nn");
+  const std::string path = dir.file("ckpt.safetensors");
   auto a = make_model("lenet300", 1);
   save_checkpoint(*a, path, {{"sws.model", "lenet300"}});
   auto b = make_model("lenet300", 2);
@@ -94,7 +89,6 @@ TEST_CASE("checkpoints round-trip bit-exactly and refuse other models") {
   }
   write_safetensors(path, views);
   CHECK_THROWS_WITH(load_checkpoint(*b, path), doctest::Contains("'fc3.weight' has shape [100, 10]"));
-  std::filesystem::remove(path);
 }
 
 TEST_CASE("a steady-state training step allocates no new memory from the system") {

@@ -2,12 +2,11 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
-#include <filesystem>
-#include <unistd.h>
 
 #include "core/error.h"
 #include "optim/adam.h"
 #include "optim/sgd.h"
+#include "temp_dir.h"
 
 using namespace sws;
 
@@ -21,9 +20,6 @@ Tensor param(std::vector<double> v) {
 
 void set_grad(Tensor& p, std::vector<double> g) { p.set_grad(Tensor::from_vector(g, p.shape())); }
 
-std::string temp_path(const std::string& name) {
-  return (std::filesystem::temp_directory_path() / ("sws_test_optim_" + std::to_string(::getpid()) + name)).string();
-}
 
 }  // namespace
 
@@ -78,7 +74,8 @@ TEST_CASE("Adam state save and restore continues bit-identically, group options 
     set_grad(b1, {1.0 + s});
     first.step();
   }
-  const std::string path = temp_path("adam.safetensors");
+  sws::testing::TempDir dir("optim");
+  const std::string path = dir.file("adam.safetensors");
   first.group("means").options.lr = 7e-5;  // a changed option must survive the round trip
   first.save(path);
 
@@ -105,7 +102,6 @@ TEST_CASE("Adam state save and restore continues bit-identically, group options 
   Tensor c = param({1.0, 2.0});
   Adam other({{"weights", {{"c", c}}, {}}, {"means", {{"b", b2}}, {}}});
   CHECK_THROWS_WITH(other.load(path), doctest::Contains("parameter 0 is 'a' in the state but 'c' here"));
-  std::filesystem::remove(path);
 }
 
 TEST_CASE("SGD with momentum matches hand-computed steps") {
@@ -117,7 +113,8 @@ TEST_CASE("SGD with momentum matches hand-computed steps") {
   set_grad(p, {1.0});
   sgd.step();  // buf = 0.9*1 + 1 = 1.9; p = 0.9 - 0.19 = 0.71
   CHECK(p.item() == doctest::Approx(0.71));
-  const std::string path = temp_path("sgd.safetensors");
+  sws::testing::TempDir dir("optim");
+  const std::string path = dir.file("sgd.safetensors");
   sgd.save(path);
   Tensor q = p.clone();
   q.set_requires_grad(true);
@@ -129,5 +126,4 @@ TEST_CASE("SGD with momentum matches hand-computed steps") {
   restored.step();  // buf = 0.9*1.9 + 1 = 2.71; p = 0.71 - 0.271 = 0.439
   CHECK(p.item() == doctest::Approx(0.439));
   CHECK(q.item() == p.item());
-  std::filesystem::remove(path);
 }

@@ -11,28 +11,16 @@
 #include <vector>
 
 #include "core/atomic_file.h"
+#include "temp_dir.h"
 #include "core/error.h"
 #include "core/safetensors.h"
 
 namespace fs = std::filesystem;
 using namespace sws;
+using sws::testing::TempDir;
 
 namespace {
 
-// A fresh folder under the system temp folder, removed with everything in it at scope end.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::random_device rd;
-    path = fs::temp_directory_path() /
-           ("sws_test_safetensors_" + std::to_string(::getpid()) + "_" + std::to_string(rd()));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 
 // A file from a header text (not padded) and a data section of `data_size` bytes.
 std::string make_file(const std::string& header, size_t data_size) {
