@@ -45,10 +45,14 @@ bool any_requires_grad(std::initializer_list<const Tensor*> inputs) {
   return false;
 }
 
-void attach(Tensor& output, std::shared_ptr<Node> node, std::initializer_list<const Tensor*> inputs) {
+void attach(Tensor& output, std::shared_ptr<Node> node, const std::vector<const Tensor*>& inputs) {
   node->next.clear();
   for (const Tensor* t : inputs) node->next.push_back(t ? gradient_edge(*t) : nullptr);
   output.impl()->grad_fn = std::move(node);
+}
+
+void attach(Tensor& output, std::shared_ptr<Node> node, std::initializer_list<const Tensor*> inputs) {
+  attach(output, std::move(node), std::vector<const Tensor*>(inputs));
 }
 
 std::vector<Tensor> AccumulateGrad::backward(const Tensor& grad_output) {

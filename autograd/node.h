@@ -41,5 +41,7 @@ bool any_requires_grad(std::initializer_list<const Tensor*> inputs);
 
 // Connects a freshly computed output to its node: output.grad_fn = node, node.next = inputs'.
 void attach(Tensor& output, std::shared_ptr<Node> node, std::initializer_list<const Tensor*> inputs);
+// The same for an op with a variable number of inputs.
+void attach(Tensor& output, std::shared_ptr<Node> node, const std::vector<const Tensor*>& inputs);
 
 }  // namespace sws

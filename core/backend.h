@@ -121,6 +121,17 @@ class Backend {
   virtual void cross_entropy_backward(const Tensor& probs, const Tensor& labels, double scale,
                                       Tensor& grad_logits) = 0;
 
+  // --- soft weight-sharing prior ---------------------------------------------------------------
+  // For the weights w (F32 or F64, any shape) and J mixture components given by `mixture`
+  // (F64 [3, J] on this device: means mu_j, log mixing proportions log pi_j, log-precisions
+  // gamma_j = log lambda_j), with responsibilities
+  //   r_ij = pi_j N(w_i | mu_j, 1/lambda_j) / sum_k pi_k N(w_i | mu_k, 1/lambda_k):
+  // writes grad_w[i] = sum_j r_ij lambda_j (w_i - mu_j)   (= d(-log p(w_i)) / dw_i), and ADDS
+  // into stats (F64 [3J + 1]): [0, J) sum_i r_ij; [J, 2J) sum_i r_ij lambda_j (w_i - mu_j);
+  // [2J, 3J) sum_i r_ij (1/2 - lambda_j (w_i - mu_j)^2 / 2); [3J] sum_i -log p(w_i).
+  // One pass over w with a max-subtracted log-sum-exp; no N x J temporary.
+  virtual void mixture_prior(const Tensor& w, const Tensor& mixture, Tensor& grad_w, Tensor& stats) = 0;
+
   // --- optimisers -----------------------------------------------------------------------------
   virtual void adam_update(Tensor& param, const Tensor& grad, Tensor& exp_avg, Tensor& exp_avg_sq,
                            const AdamStep& s) = 0;

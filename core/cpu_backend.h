@@ -56,6 +56,8 @@ class CpuBackend final : public Backend {
   void cross_entropy_backward(const Tensor& probs, const Tensor& labels, double scale,
                               Tensor& grad_logits) override;
 
+  void mixture_prior(const Tensor& w, const Tensor& mixture, Tensor& grad_w, Tensor& stats) override;
+
   void adam_update(Tensor& param, const Tensor& grad, Tensor& exp_avg, Tensor& exp_avg_sq,
                    const AdamStep& s) override;
   void sgd_update(Tensor& param, const Tensor& grad, Tensor& momentum_buffer,

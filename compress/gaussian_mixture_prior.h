@@ -1,0 +1,66 @@
+// The Gaussian-mixture prior of soft weight-sharing (Ullrich, Meeds & Welling 2017; PAPER.md,
+// "The prior"): p(w) = prod_i sum_j pi_j N(w_i | mu_j, 1/lambda_j) over every weight and bias.
+// Component 0 is the zero component: mu_0 = 0 and pi_0 fixed. Learned: the free means
+// mu_1..mu_{J-1}, the log-precisions gamma_j = log lambda_j of all J components, and the mixing
+// logits rho of the free components, pi_j = (1 - pi_0) softmax(rho)_j.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+#include "optim/optimizer.h"
+
+namespace sws {
+
+struct PriorOptions {
+  int64_t components = 17;     // J, the zero component included
+  double pi_zero = 0.999;      // pi_0 (paper 0.999, tutorial 0.99)
+  std::string init = "range";  // means over the pretrained weights' range (paper) or "fixed"
+  double init_range = 0.6;     // "fixed": means evenly over [-init_range, init_range] (tutorial)
+  double init_sigma = 0.25;    // every component's initial standard deviation
+  // Gamma(lambda | alpha, beta) hyper-priors on the precisions (tutorial values).
+  double alpha_zero = 5000, beta_zero = 2;  // zero component
+  double alpha = 250, beta = 0.1;           // the others
+};
+
+// Throws sws::Error naming the bad option (J < 2, pi_0 outside (0, 1), sigma <= 0, ...).
+void validate(const PriorOptions& options);
+
+class GaussianMixturePrior {
+ public:
+  // Initialises from the pretrained weights (their range places the means for init "range");
+  // the prior's tensors take the weights' dtype and device.
+  GaussianMixturePrior(const PriorOptions& options, const std::vector<Tensor>& weights);
+
+  // The complexity term C = -sum_i log p(w_i) + sum_j [(1 - alpha_j) gamma_j + beta_j lambda_j]
+  // (PAPER.md, "The loss"), differentiable w.r.t. the weights, mu, gamma and rho.
+  Tensor complexity(const std::vector<Tensor>& weights) const;
+
+  // The learned tensors with their names, for optimiser groups and checkpoints:
+  // "prior.means" (mu_1..mu_{J-1}), "prior.log_precisions" (gamma), "prior.mixing_logits" (rho).
+  NamedTensors named_parameters() const;
+
+  // Host copies of the full mixture, component 0 first: means (mu_0 = 0), precisions lambda,
+  // mixing proportions pi.
+  std::vector<double> means() const;
+  std::vector<double> precisions() const;
+  std::vector<double> mixing_proportions() const;
+  const PriorOptions& options() const { return options_; }
+
+  Tensor mu, gamma, rho;
+
+ private:
+  PriorOptions options_;
+  Tensor one_minus_alpha_, beta_;  // [J] hyper-prior constants
+};
+
+// The fused op: -sum_i log p(w_i) over every tensor in `weights`, in one pass per tensor, with
+// the hand-derived gradients for the weights, mu [J-1], gamma [J] and rho [J-1] (PAPER.md):
+//   dC/dw_i = sum_j r_ij lambda_j (w_i - mu_j)
+//   dC/dmu_j = -sum_i r_ij lambda_j (w_i - mu_j)
+//   dC/dgamma_j = -sum_i r_ij (1/2 - lambda_j (w_i - mu_j)^2 / 2)
+//   dC/drho_m = -sum_i (r_im - s_m (1 - r_i0)),  s = softmax(rho)
+Tensor mixture_negative_log_likelihood(const std::vector<Tensor>& weights, const Tensor& mu,
+                                       const Tensor& gamma, const Tensor& rho, double pi_zero);
+
+}  // namespace sws

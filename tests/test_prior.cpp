@@ -1,0 +1,146 @@
+// The mixture prior's fused op: gradients by finite differences, values against a naive
+// reference and a closed form, numerical stability.
+#include "gradcheck.h"
+
+#include <cmath>
+
+#include "compress/gaussian_mixture_prior.h"
+
+using namespace sws;
+using sws::testing::check_gradients;
+using sws::testing::random_input;
+
+namespace {
+
+// -sum_i log sum_j pi_j N(w_i | mu_j, 1/lambda_j), straight from the definition, in double.
+double naive_nll(const std::vector<double>& w, const std::vector<double>& mu_free, const std::vector<double>& gamma,
+                 const std::vector<double>& rho, double pi0) {
+  const size_t J = gamma.size();
+  double m = *std::max_element(rho.begin(), rho.end()), z = 0;
+  for (double r : rho) z += std::exp(r - m);
+  double total = 0;
+  for (double x : w) {
+    double p = 0;
+    for (size_t j = 0; j < J; ++j) {
+      const double mu = j == 0 ? 0.0 : mu_free[j - 1];
+      const double pi = j == 0 ? pi0 : (1 - pi0) * std::exp(rho[j - 1] - m) / z;
+      const double lambda = std::exp(gamma[j]);
+      p += pi * std::sqrt(lambda / (2 * M_PI)) * std::exp(-0.5 * lambda * (x - mu) * (x - mu));
+    }
+    total -= std::log(p);
+  }
+  return total;
+}
+
+}  // namespace
+
+TEST_CASE("prior: every gradient of the fused op matches finite differences") {
+  Rng rng(21);
+  Tensor w1 = random_input({7, 3}, rng, -0.5, 0.5), w2 = random_input({5}, rng, -0.5, 0.5);
+  Tensor mu = random_input({4}, rng, -0.4, 0.4);
+  Tensor gamma = random_input({5}, rng, 1.0, 3.0);
+  Tensor rho = random_input({4}, rng, -1.0, 1.0);
+  check_gradients([](auto& in) { return mixture_negative_log_likelihood({in[0], in[1]}, in[2], in[3], in[4], 0.7); },
+                  {w1, w2, mu, gamma, rho}, 1e-6, 1e-6);
+}
+
+TEST_CASE("prior: the complexity term (with Gamma hyper-priors) has correct gradients") {
+  Rng rng(22);
+  Tensor w = random_input({20}, rng, -0.3, 0.3);
+  PriorOptions options;
+  options.components = 4;
+  options.pi_zero = 0.9;
+  options.alpha_zero = 50, options.beta_zero = 2, options.alpha = 25, options.beta = 0.1;
+  GaussianMixturePrior prior(options, {w});
+  // Move the prior off its symmetric start so that every gradient is informative.
+  prior.mu.data<double>()[0] += 0.05;
+  prior.rho.data<double>()[1] = 0.4;
+  prior.gamma.data<double>()[2] = 2.0;
+  check_gradients([&](auto& in) {
+    GaussianMixturePrior p = prior;
+    p.mu = in[1], p.gamma = in[2], p.rho = in[3];
+    return p.complexity({in[0]});
+  }, {w, prior.mu, prior.gamma, prior.rho}, 1e-6, 1e-6);
+}
+
+TEST_CASE("prior: float op agrees with a naive double reference on random inputs") {
+  Rng rng(23);
+  for (int trial = 0; trial < 3; ++trial) {
+    const int64_t n = 10007, J = 17;
+    std::vector<double> w(n), mu(J - 1), gamma(J), rho(J - 1);
+    for (double& x : w) x = 0.1 * rng.normal();
+    for (int64_t j = 0; j < J - 1; ++j) mu[j] = -0.6 + 1.2 * j / (J - 2), rho[j] = rng.uniform(-1, 1);
+    for (double& g : gamma) g = rng.uniform(2.0, 8.0);
+    const double pi0 = 0.99;
+    auto f32 = [](const std::vector<double>& v, const Shape& s) {
+      Tensor t = Tensor::from_vector(v, s).to(DType::F32);
+      t.set_requires_grad(true);
+      return t;
+    };
+    Tensor tw = f32(w, {n}), tmu = f32(mu, {J - 1}), tg = f32(gamma, {J}), tr = f32(rho, {J - 1});
+    Tensor value = mixture_negative_log_likelihood({tw}, tmu, tg, tr, pi0);
+    const double expected = naive_nll(w, mu, gamma, rho, pi0);
+    CHECK(value.item() == doctest::Approx(expected).epsilon(1e-5));
+    value.backward();
+    // The mean's gradient against central differences of the naive reference.
+    for (int64_t j : {0, 7, 15}) {
+      auto plus = mu, minus = mu;
+      plus[j] += 1e-5, minus[j] -= 1e-5;
+      const double numeric = (naive_nll(w, plus, gamma, rho, pi0) - naive_nll(w, minus, gamma, rho, pi0)) / 2e-5;
+      CHECK(tmu.grad().to_double_vector()[j] == doctest::Approx(numeric).epsilon(1e-3).scale(1.0));
+    }
+  }
+}
+
+TEST_CASE("prior: one weight, two components, closed form") {
+  // p(w) = pi0 N(w | 0, 1/lambda0) + (1 - pi0) N(w | mu, 1/lambda1) with w = 0.5, pi0 = 0.9,
+  // lambda0 = 4, mu = 1, lambda1 = 1 (the single free component has softmax weight 1):
+  // N(0.5 | 0, 1/4) = sqrt(4 / 2pi) e^{-0.5}, N(0.5 | 1, 1) = sqrt(1 / 2pi) e^{-0.125}.
+  const double expected =
+      -std::log(0.9 * std::sqrt(4 / (2 * M_PI)) * std::exp(-0.5) + 0.1 * std::sqrt(1 / (2 * M_PI)) * std::exp(-0.125));
+  CHECK(expected == doctest::Approx(0.753427).epsilon(1e-5));
+  for (DType dtype : {DType::F64, DType::F32}) {
+    Tensor w = Tensor::full({1}, 0.5, dtype), mu = Tensor::full({1}, 1.0, dtype);
+    Tensor gamma = Tensor::from_vector(std::vector<double>{std::log(4.0), 0.0}, {2}).to(dtype);
+    Tensor rho = Tensor::full({1}, 0.3, dtype);
+    CHECK(mixture_negative_log_likelihood({w}, mu, gamma, rho, 0.9).item() ==
+          doctest::Approx(expected).epsilon(dtype == DType::F64 ? 1e-12 : 1e-6));
+  }
+}
+
+TEST_CASE("prior: far-away weights and sharp components stay finite") {
+  Tensor w = Tensor::from_vector(std::vector<float>{100.f, -50.f, 0.f, 1e-4f}, {4});
+  Tensor mu = Tensor::from_vector(std::vector<float>{0.1f, -0.1f}, {2});
+  Tensor gamma = Tensor::full({3}, 20.0);  // sigma ~ 4.5e-5
+  Tensor rho = Tensor::zeros({2});
+  w.set_requires_grad(true);
+  Tensor v = mixture_negative_log_likelihood({w}, mu, gamma, rho, 0.999);
+  CHECK(std::isfinite(v.item()));
+  v.backward();
+  for (double g : w.grad().to_double_vector()) CHECK(std::isfinite(g));
+}
+
+TEST_CASE("prior: initialisation follows the paper and the tutorial") {
+  Tensor w = Tensor::from_vector(std::vector<float>{-0.3f, 0.1f, 0.5f}, {3});
+  PriorOptions o;  // J = 17, pi0 = 0.999, means over the weights' range
+  GaussianMixturePrior paper(o, {w});
+  const auto m = paper.means();
+  CHECK(m.size() == 17);
+  CHECK(m[0] == 0.0);
+  CHECK(m[1] == doctest::Approx(-0.3));
+  CHECK(m[16] == doctest::Approx(0.5));
+  const auto pi = paper.mixing_proportions();
+  CHECK(pi[0] == 0.999);
+  CHECK(pi[5] == doctest::Approx(0.001 / 16));
+  CHECK(paper.precisions()[3] == doctest::Approx(16.0));  // sigma 0.25
+  o.init = "fixed";
+  o.components = 16;
+  GaussianMixturePrior tutorial(o, {w});
+  CHECK(tutorial.means()[1] == doctest::Approx(-0.6));
+  CHECK(tutorial.means()[15] == doctest::Approx(0.6));
+  o.pi_zero = 1.0;
+  CHECK_THROWS_WITH(GaussianMixturePrior(o, {w}), doctest::Contains("--pi0"));
+  o.pi_zero = 0.99;
+  o.components = 1;
+  CHECK_THROWS_WITH(GaussianMixturePrior(o, {w}), doctest::Contains("at least 2"));
+}
