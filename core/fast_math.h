@@ -3,26 +3,17 @@
 // Relative error below 3e-7 (tested against std::exp / std::log in tests/test_fast_math.cpp).
 #pragma once
 #include <cstdint>
-#include <cstring>
 
 namespace sws {
 
-inline float bits_to_float(int32_t i) {
-  float f;
-  std::memcpy(&f, &i, sizeof f);
-  return f;
-}
-
-inline int32_t float_to_bits(float f) {
-  int32_t i;
-  std::memcpy(&i, &f, sizeof i);
-  return i;
-}
+inline float bits_to_float(int32_t i) { return __builtin_bit_cast(float, i); }
+inline int32_t float_to_bits(float f) { return __builtin_bit_cast(int32_t, f); }
 
 // e^x for x in about [-87, 88] (clamped outside: 0 and overflow are not needed here).
 inline float fast_exp(float x) {
   x = x < -87.3f ? -87.3f : (x > 88.3f ? 88.3f : x);
-  const float n = __builtin_floorf(x * 1.44269504088896341f + 0.5f);  // x = n ln2 + r
+  // x = n ln2 + r with n = round(x / ln2): adding and removing 1.5 * 2^23 rounds to an integer.
+  const float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
   const float r = x - n * 0.693359375f + n * 2.12194440e-4f;          // ln2 in two parts
   float p = 1.9875691500e-4f;
   p = p * r + 1.3981999507e-3f;
