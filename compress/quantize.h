@@ -1,0 +1,40 @@
+// Stage 3 of soft weight-sharing (PAPER.md, "Post-processing"): merge near-identical mixture
+// components, then snap every weight to the mean of its most responsible component; weights of
+// the zero component become exactly 0.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+#include "optim/optimizer.h"
+
+namespace sws {
+
+// A mixture on the host: component 0 is the zero component.
+struct Mixture {
+  std::vector<double> mu, lambda, pi;  // means, precisions, mixing proportions
+  size_t size() const { return mu.size(); }
+};
+
+// KL(N(mu_a, 1/lambda_a) || N(mu_b, 1/lambda_b)).
+double gaussian_kl(double mu_a, double lambda_a, double mu_b, double lambda_b);
+
+// Repeatedly merges the pair of components with the smallest KL divergence (either direction)
+// while it is below `threshold`: pi = pi_a + pi_b, mean and variance pi-weighted. A merge
+// involving the zero component keeps mean 0 and index 0.
+Mixture merge_components(const Mixture& m, double threshold);
+
+enum class Assignment { MaximumAPosteriori, MaximumLikelihood };
+
+// Replaces every weight by the mean of argmax_j [log pi_j] + log N(w | mu_j, 1/lambda_j) (the
+// pi term dropped for maximum likelihood); the zero component gives exactly 0. In place.
+void assign_to_means(const std::vector<Tensor>& weights, const Mixture& m, Assignment rule);
+
+// Per tensor: how many entries, non-zeros and distinct non-zero values.
+struct TensorStats {
+  std::string name;
+  int64_t parameters = 0, nonzeros = 0, distinct_nonzero = 0;
+};
+std::vector<TensorStats> sparsity_stats(const NamedTensors& tensors);
+
+}  // namespace sws
