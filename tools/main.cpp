@@ -11,7 +11,7 @@
 #include "nn/checkpoint.h"
 #include "nn/dataset.h"
 #include "nn/models.h"
-#include "tools/pretrain.h"
+#include "tools/pipeline.h"
 
 namespace {
 
@@ -34,6 +34,32 @@ int run_eval(const std::string& model_flag, const std::string& weights, const st
   std::printf("%s (%s): test accuracy %.2f%% on %lld images (error %.2f%%)\n", weights.c_str(), model_name.c_str(),
               100.0 * accuracy, static_cast<long long>(test.size()), 100.0 * (1.0 - accuracy));
   return 0;
+}
+
+// The retraining flags shared by `sws retrain` and `sws run`; 0 means "the model's preset".
+void add_retrain_flags(CLI::App* app, sws::RetrainConfig& r, const std::string& epochs_flag) {
+  app->add_option(epochs_flag, r.epochs, "retraining epochs (preset 30)");
+  app->add_option("--batch", r.batch, "retraining batch (preset 256)");
+  app->add_option("--tau", r.tau, "weight of the complexity term (preset: 0.005; tutorial 0.003)");
+  app->add_option("--tau-warmup", r.tau_warmup_epochs, "epochs over which tau rises linearly (preset 0)");
+  app->add_option("--pi0", r.pi0, "mixing proportion of the zero component (preset 0.999; tutorial 0.99)");
+  app->add_option("--components", r.components, "mixture components J, zero included (preset 17; tutorial 16)");
+  app->add_option("--init", r.init, "means over the pretrained weights' range (range) or +-0.6 (fixed)");
+  app->add_option("--lr-weights", r.lr_weights, "Adam rate of the weights (preset 5e-4)");
+  app->add_option("--lr-means", r.lr_means, "Adam rate of the means (preset 1e-4)");
+  app->add_option("--lr-log-precisions", r.lr_log_precisions, "Adam rate of the log-precisions (preset 3e-3)");
+  app->add_option("--lr-mixing", r.lr_mixing, "Adam rate of the mixing logits (preset 3e-3)");
+}
+
+// Flags whose 0 means "preset" inside the configuration must not be given as 0 explicitly.
+void check_explicit(const CLI::App* app, const sws::RetrainConfig& r, const std::string& epochs_flag) {
+  SWS_CHECK(!app->count(epochs_flag) || r.epochs >= 1, epochs_flag + " must be at least 1");
+  SWS_CHECK(!app->count("--batch") || r.batch >= 1, "--batch must be at least 1");
+  SWS_CHECK(!app->count("--tau") || r.tau >= 0, "--tau must be >= 0");
+  SWS_CHECK(!app->count("--pi0") || (r.pi0 > 0 && r.pi0 < 1), "--pi0 must lie strictly between 0 and 1");
+  SWS_CHECK(!app->count("--components") || r.components >= 2, "--components (J) must be at least 2");
+  for (const char* flag : {"--lr-weights", "--lr-means", "--lr-log-precisions", "--lr-mixing"})
+    SWS_CHECK(!app->count(flag) || app->get_option(flag)->as<double>() > 0, std::string(flag) + " must be positive");
 }
 
 }  // namespace
@@ -73,6 +99,54 @@ int main(int argc, char** argv) {
   eval->add_option("--test-limit", eval_limit, "evaluate on only the first N test images");
   eval->footer("Example:\n  sws eval --model lenet5 --weights runs/lenet5/model.safetensors");
 
+  sws::RetrainConfig re;
+  std::string re_weights, re_data = "data/mnist", re_out;
+  int64_t re_train_limit = 0, re_test_limit = 0;
+  CLI::App* retrain = app.add_subcommand("retrain", "Stage 2: retrain a checkpoint under the Gaussian-mixture prior");
+  retrain->add_option("--model", re.model, "lenet300, lenet5 or tutorial")->check(CLI::IsMember(sws::model_names()))->capture_default_str();
+  retrain->add_option("--weights", re_weights, "the pretrained checkpoint")->required();
+  add_retrain_flags(retrain, re, "--epochs");
+  retrain->add_option("--seed", re.seed, "seed of the data order")->capture_default_str();
+  retrain->add_option("--threads", re.threads, "CPU threads")->capture_default_str();
+  retrain->add_option("--data", re_data, "folder with the four MNIST IDX files")->capture_default_str();
+  retrain->add_option("--train-limit", re_train_limit, "use only the first N training images");
+  retrain->add_option("--test-limit", re_test_limit, "evaluate on only the first N test images");
+  retrain->add_option("--out", re_out, "output folder: retrained.safetensors, prior.safetensors, metrics.json")->required();
+  retrain->footer("Example:\n  sws retrain --model lenet5 --weights runs/lenet5/model.safetensors --out runs/lenet5-sws");
+
+  std::string q_model = "lenet5", q_weights, q_prior, q_data = "data/mnist", q_out, q_rule = "map";
+  int64_t q_test_limit = 0;
+  sws::PostprocessConfig q_config;
+  CLI::App* quantize = app.add_subcommand("quantize", "Stage 3: merge components, snap weights to the means, account");
+  quantize->add_option("--model", q_model, "lenet300, lenet5 or tutorial")->check(CLI::IsMember(sws::model_names()))->capture_default_str();
+  quantize->add_option("--weights", q_weights, "the retrained checkpoint")->required();
+  quantize->add_option("--prior", q_prior, "the prior learned with it (prior.safetensors)")->required();
+  quantize->add_option("--merge-kl", q_config.merge_kl, "merge components whose KL divergence is below this")->capture_default_str();
+  quantize->add_option("--assign", q_rule, "map (with mixing proportions) or ml")->check(CLI::IsMember({"map", "ml"}))->capture_default_str();
+  quantize->add_option("--data", q_data, "folder with the four MNIST IDX files")->capture_default_str();
+  quantize->add_option("--test-limit", q_test_limit, "evaluate on only the first N test images");
+  quantize->add_option("--out", q_out, "output folder: quantized.safetensors, metrics.json")->required();
+  quantize->footer("Example:\n  sws quantize --model lenet5 --weights runs/lenet5-sws/retrained.safetensors "
+                   "--prior runs/lenet5-sws/prior.safetensors --out runs/lenet5-sws");
+
+  sws::RunConfig run_config;
+  std::string run_rule = "map";
+  CLI::App* run = app.add_subcommand("run", "All three stages: pretrain, retrain under the prior, post-process");
+  run->add_option("--model", run_config.model, "lenet300, lenet5 or tutorial")->check(CLI::IsMember(sws::model_names()))->capture_default_str();
+  run->add_option("--out", run_config.out_dir, "output folder")->required();
+  run->add_option("--from-pretrained", run_config.from_pretrained, "start from this checkpoint (skips stage 1)");
+  run->add_option("--pretrain-epochs", run_config.pretrain_epochs, "pretraining epochs (the model's preset)");
+  add_retrain_flags(run, run_config.retrain, "--retrain-epochs");
+  run->add_option("--merge-kl", run_config.postprocess.merge_kl, "merge components whose KL divergence is below this")->capture_default_str();
+  run->add_option("--assign", run_rule, "map or ml")->check(CLI::IsMember({"map", "ml"}))->capture_default_str();
+  run->add_option("--seed", run_config.seed, "seed of initialisation and data order")->capture_default_str();
+  run->add_option("--threads", run_config.threads, "CPU threads")->capture_default_str();
+  run->add_option("--data", run_config.data_dir, "folder with the four MNIST IDX files")->capture_default_str();
+  run->add_option("--train-limit", run_config.train_limit, "use only the first N training images");
+  run->add_option("--test-limit", run_config.test_limit, "evaluate on only the first N test images");
+  run->footer("Example:\n  sws run --model lenet5 --out runs/lenet5\n  sws run --model tutorial --from-pretrained "
+              "runs/tutorial/pretrained.safetensors --retrain-epochs 10 --out runs/tutorial-short");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -88,6 +162,23 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*eval) return run_eval(eval_model, eval_weights, eval_data, eval_threads, eval_limit);
+    if (*retrain) {
+      check_explicit(retrain, re, "--epochs");
+      sws::run_retrain_command(re, re_weights, re_data, re_out, re_train_limit, re_test_limit);
+      return 0;
+    }
+    if (*quantize) {
+      q_config.rule = q_rule == "ml" ? sws::Assignment::MaximumLikelihood : sws::Assignment::MaximumAPosteriori;
+      sws::run_quantize_command(q_model, q_weights, q_prior, q_data, q_out, q_test_limit, q_config);
+      return 0;
+    }
+    if (*run) {
+      check_explicit(run, run_config.retrain, "--retrain-epochs");
+      SWS_CHECK(!run->count("--pretrain-epochs") || run_config.pretrain_epochs >= 1, "--pretrain-epochs must be at least 1");
+      run_config.postprocess.rule = run_rule == "ml" ? sws::Assignment::MaximumLikelihood : sws::Assignment::MaximumAPosteriori;
+      sws::run_pipeline(run_config);
+      return 0;
+    }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "sws: error: %s\n", e.what());
     return 1;

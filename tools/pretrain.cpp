@@ -34,7 +34,7 @@ void apply_pretrain_preset(PretrainConfig& c) {
   if (c.schedule.empty()) c.schedule = "cosine";
 }
 
-static void validate(const PretrainConfig& c) {
+void validate(const PretrainConfig& c) {
   SWS_CHECK(c.epochs >= 1, "--epochs must be at least 1, got " + std::to_string(c.epochs));
   SWS_CHECK(c.batch >= 1, "--batch must be at least 1, got " + std::to_string(c.batch));
   SWS_CHECK(c.lr > 0 && std::isfinite(c.lr), "--lr must be a positive number");
@@ -44,7 +44,7 @@ static void validate(const PretrainConfig& c) {
 }
 
 // Fails now, before any training, if the output folder cannot be written.
-static void prepare_out_dir(const std::string& dir) {
+void prepare_out_dir(const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   SWS_CHECK(!ec, "cannot create output folder '" + dir + "': " + ec.message());
@@ -52,15 +52,10 @@ static void prepare_out_dir(const std::string& dir) {
   std::filesystem::remove(dir + "/.write-test", ec);
 }
 
-double run_pretrain(PretrainConfig c) {
+PretrainResult pretrain(PretrainConfig c, const Dataset& train, const Dataset& test) {
   apply_pretrain_preset(c);
   validate(c);
   set_num_threads(c.threads);
-  prepare_out_dir(c.out_dir);
-
-  const Mnist mnist = load_mnist(c.data_dir);
-  const Dataset train = make_dataset(mnist.train, c.train_limit);
-  const Dataset test = make_dataset(mnist.test, c.test_limit);
   auto model = make_model(c.model, c.seed);
   Adam adam({{"weights", model->named_parameters(), {}}}, AdamDefaults{c.lr});
   Rng data_rng(c.seed ^ 0x5eedda7aULL);
@@ -117,8 +112,11 @@ double run_pretrain(PretrainConfig c) {
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start).count();
 
-  save_checkpoint(*model, c.out_dir + "/model.safetensors", {{"sws.model", c.model}, {"sws.stage", "pretrained"}});
-  nlohmann::json metrics = {
+  PretrainResult result;
+  result.model = model;
+  result.test_accuracy = accuracy;
+  result.seconds = seconds;
+  result.metrics = {
       {"stage", "pretrained"},
       {"model", c.model},
       {"parameters", model->parameter_count()},
@@ -129,10 +127,20 @@ double run_pretrain(PretrainConfig c) {
       {"settings", {{"model", c.model}, {"epochs", c.epochs}, {"batch", c.batch}, {"lr", c.lr},
                     {"schedule", c.schedule}, {"optimizer", "adam"}, {"seed", c.seed}, {"threads", c.threads},
                     {"data", c.data_dir}, {"train_images", n}, {"test_images", test.size()}}}};
-  write_file_atomically(c.out_dir + "/metrics.json", metrics.dump(2) + "\n");
+  return result;
+}
+
+double run_pretrain(PretrainConfig c) {
+  apply_pretrain_preset(c);
+  validate(c);
+  prepare_out_dir(c.out_dir);
+  const Mnist mnist = load_mnist(c.data_dir);
+  const PretrainResult r = pretrain(c, make_dataset(mnist.train, c.train_limit), make_dataset(mnist.test, c.test_limit));
+  save_checkpoint(*r.model, c.out_dir + "/model.safetensors", {{"sws.model", c.model}, {"sws.stage", "pretrained"}});
+  write_file_atomically(c.out_dir + "/metrics.json", r.metrics.dump(2) + "\n");
   std::printf("wrote %s/model.safetensors and %s/metrics.json (test accuracy %.2f%%, %s)\n", c.out_dir.c_str(),
-              c.out_dir.c_str(), 100.0 * accuracy, format_duration(seconds).c_str());
-  return accuracy;
+              c.out_dir.c_str(), 100.0 * r.test_accuracy, format_duration(r.seconds).c_str());
+  return r.test_accuracy;
 }
 
 }  // namespace sws

@@ -2,7 +2,12 @@
 #pragma once
 #include <string>
 
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
 #include "nn/dataset.h"
+#include "nn/sequential.h"
 
 namespace sws {
 
@@ -24,8 +29,23 @@ struct PretrainConfig {
 // Per-model defaults, chosen to reach the paper's pretrained accuracy on full MNIST.
 void apply_pretrain_preset(PretrainConfig& config);
 
-// Trains, evaluates after each epoch, writes OUT/model.safetensors and OUT/metrics.json.
-// Returns the final test accuracy.
+// Throws sws::Error naming the first invalid setting (after presets are applied).
+void validate(const PretrainConfig& config);
+
+// What a pretraining run produced.
+struct PretrainResult {
+  std::shared_ptr<Sequential> model;
+  double test_accuracy = 0, seconds = 0;
+  nlohmann::json metrics;  // accuracy, per-epoch losses and times, settings
+};
+
+// Trains a fresh model (presets applied to `config`), evaluating after each epoch.
+PretrainResult pretrain(PretrainConfig config, const Dataset& train, const Dataset& test);
+
+// `sws pretrain`: loads MNIST, trains, writes OUT/model.safetensors and OUT/metrics.json.
 double run_pretrain(PretrainConfig config);
+
+// Creates the output folder and checks that it can be written, before any work is done.
+void prepare_out_dir(const std::string& dir);
 
 }  // namespace sws

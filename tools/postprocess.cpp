@@ -1,0 +1,73 @@
+#include "tools/postprocess.h"
+
+#include <chrono>
+#include <cstdio>
+#include <set>
+#include <sstream>
+
+namespace sws {
+
+PostprocessResult postprocess(Sequential& model, const GaussianMixturePrior& prior, const Dataset& test,
+                              const PostprocessConfig& config) {
+  const auto start = std::chrono::steady_clock::now();
+  PostprocessResult r;
+  r.accuracy_before = evaluate_accuracy(model, test);
+  const Mixture learned{prior.means(), prior.precisions(), prior.mixing_proportions()};
+  const Mixture merged = merge_components(learned, config.merge_kl);
+  assign_to_means(model.parameters(), merged, config.rule);
+  r.accuracy_after = evaluate_accuracy(model, test);
+  const NamedTensors params = model.named_parameters();
+  r.account = paper_compression(params);
+  int64_t nonzeros = 0, total = 0;
+  std::set<float> distinct;
+  nlohmann::json tensors = nlohmann::json::array();
+  for (const auto& [name, t] : params)
+    for (float v : t.to_float_vector()) {
+      ++total;
+      if (v != 0.0f) ++nonzeros, distinct.insert(v);
+    }
+  for (const TensorAccount& a : r.account.tensors)
+    tensors.push_back({{"name", a.name}, {"parameters", a.parameters}, {"nonzeros", a.nonzeros},
+                       {"distinct_values", a.distinct}, {"fillers", a.fillers}, {"index_bits", a.index_bits},
+                       {"value_bits", a.value_bits}, {"codebook_bits", a.codebook_bits}, {"gap_bits", a.gap_bits}});
+  r.nonzero_fraction = total ? static_cast<double>(nonzeros) / total : 0.0;
+  r.distinct_values = static_cast<int64_t>(distinct.size());
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  nlohmann::json components = nlohmann::json::array();
+  for (size_t j = 0; j < merged.size(); ++j)
+    components.push_back({{"mean", merged.mu[j]}, {"precision", merged.lambda[j]}, {"pi", merged.pi[j]}});
+  r.metrics = {{"stage", "quantized"},
+               {"test_accuracy", r.accuracy_after},
+               {"test_accuracy_before", r.accuracy_before},
+               {"nonzero_fraction", r.nonzero_fraction},
+               {"nonzeros", nonzeros},
+               {"parameters", total},
+               {"distinct_values", r.distinct_values},
+               {"components_after_merge", merged.size()},
+               {"components", components},
+               {"merge_kl", config.merge_kl},
+               {"assignment", config.rule == Assignment::MaximumAPosteriori ? "map" : "ml"},
+               {"tensors", tensors},
+               {"seconds", r.seconds}};
+  return r;
+}
+
+std::string account_table(const PaperAccount& account) {
+  std::ostringstream os;
+  os << "| tensor | parameters | non-zeros | distinct | gap bits | fillers | index bits | value bits | codebook bits | rate |\n"
+        "|---|---|---|---|---|---|---|---|---|---|\n";
+  char line[256];
+  for (const TensorAccount& a : account.tensors) {
+    std::snprintf(line, sizeof line, "| %s | %lld | %lld | %lld | %d | %lld | %lld | %lld | %lld | %.1fx |\n",
+                  a.name.c_str(), (long long)a.parameters, (long long)a.nonzeros, (long long)a.distinct, a.gap_bits,
+                  (long long)a.fillers, (long long)a.index_bits, (long long)a.value_bits, (long long)a.codebook_bits,
+                  a.total_bits() ? 32.0 * a.parameters / a.total_bits() : 0.0);
+    os << line;
+  }
+  std::snprintf(line, sizeof line, "| **total** | %lld | | | | | | | %lld bits | **%.1fx** |\n",
+                (long long)account.parameters, (long long)account.total_bits, account.rate());
+  os << line;
+  return os.str();
+}
+
+}  // namespace sws

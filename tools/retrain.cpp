@@ -1,0 +1,192 @@
+#include "tools/retrain.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+#include "autograd/ops.h"
+#include "core/error.h"
+#include "core/rng.h"
+#include "core/safetensors.h"
+#include "core/threads.h"
+#include "nn/models.h"
+#include "optim/adam.h"
+#include "tools/progress.h"
+
+namespace sws {
+
+void apply_retrain_preset(RetrainConfig& c) {
+  make_model(c.model, 0);  // throws for an unknown model
+  const bool tutorial = c.model == "tutorial";
+  if (c.epochs == 0) c.epochs = 30;
+  if (c.batch == 0) c.batch = 256;
+  if (c.tau < 0) c.tau = tutorial ? 0.003 : 0.005;
+  if (c.tau_warmup_epochs < 0) c.tau_warmup_epochs = 0;
+  if (c.lr_weights == 0) c.lr_weights = 5e-4;
+  if (c.lr_means == 0) c.lr_means = 1e-4;
+  if (c.lr_log_precisions == 0) c.lr_log_precisions = 3e-3;
+  if (c.lr_mixing == 0) c.lr_mixing = 3e-3;
+  if (c.components == 0) c.components = tutorial ? 16 : 17;
+  if (c.pi0 == 0) c.pi0 = tutorial ? 0.99 : 0.999;
+  if (c.init.empty()) c.init = tutorial ? "fixed" : "range";
+  SWS_CHECK(c.epochs >= 1, "--retrain-epochs must be at least 1, got " + std::to_string(c.epochs));
+  SWS_CHECK(c.batch >= 1, "--batch must be at least 1, got " + std::to_string(c.batch));
+  SWS_CHECK(c.tau >= 0 && std::isfinite(c.tau), "--tau must be >= 0, got " + std::to_string(c.tau));
+  SWS_CHECK(c.tau_warmup_epochs <= c.epochs, "--tau-warmup cannot exceed the retraining epochs");
+  for (double lr : {c.lr_weights, c.lr_means, c.lr_log_precisions, c.lr_mixing})
+    SWS_CHECK(lr > 0 && std::isfinite(lr), "retraining learning rates must be positive");
+  SWS_CHECK(c.threads >= 1, "--threads must be at least 1");
+  validate(prior_options(c));
+}
+
+PriorOptions prior_options(const RetrainConfig& c) {
+  PriorOptions o;
+  o.components = c.components;
+  o.pi_zero = c.pi0;
+  o.init = c.init;
+  return o;
+}
+
+std::vector<Tensor> prior_covered_tensors(const Module& model) { return model.parameters(); }
+
+namespace {
+
+// Stops the run at the first non-finite prior parameter, naming it.
+void check_prior(const GaussianMixturePrior& prior, int64_t epoch, int64_t step) {
+  for (const auto& [name, t] : prior.named_parameters())
+    for (double v : t.to_double_vector())
+      SWS_CHECK(std::isfinite(v), "retraining diverged at epoch " + std::to_string(epoch) + ", step " +
+                                      std::to_string(step) + ": " + name + " holds " + std::to_string(v) +
+                                      " (try a smaller --tau or prior learning rates)");
+}
+
+void check_model(const Module& model, int64_t epoch) {
+  for (const auto& [name, t] : model.named_parameters())
+    for (float v : t.to_float_vector())
+      SWS_CHECK(std::isfinite(v), "retraining diverged in epoch " + std::to_string(epoch) + ": parameter " + name +
+                                      " holds " + std::to_string(v));
+}
+
+nlohmann::json prior_snapshot(const GaussianMixturePrior& prior) {
+  return {{"means", prior.means()}, {"precisions", prior.precisions()}, {"mixing_proportions", prior.mixing_proportions()}};
+}
+
+}  // namespace
+
+RetrainResult retrain(RetrainConfig c, Sequential& model, const Dataset& train, const Dataset& test) {
+  apply_retrain_preset(c);
+  set_num_threads(c.threads);
+  const std::vector<Tensor> weights = prior_covered_tensors(model);
+  auto prior = std::make_shared<GaussianMixturePrior>(prior_options(c), weights);
+  Adam adam({{"weights", model.named_parameters(), {c.lr_weights, {}, {}, {}, {}}},
+             {"means", {{"prior.means", prior->mu}}, {c.lr_means, {}, {}, {}, {}}},
+             {"log_precisions", {{"prior.log_precisions", prior->gamma}}, {c.lr_log_precisions, {}, {}, {}, {}}},
+             {"mixing_logits", {{"prior.mixing_logits", prior->rho}}, {c.lr_mixing, {}, {}, {}, {}}}});
+  Rng data_rng(c.seed ^ 0x7e7a1be5ULL);
+  const int64_t n = train.size(), steps_per_epoch = (n + c.batch - 1) / c.batch;
+  std::fprintf(stderr, "retrain %s: J = %lld, pi0 = %g, tau = %g, %lld epochs of %lld steps\n", c.model.c_str(),
+               static_cast<long long>(c.components), c.pi0, c.tau, static_cast<long long>(c.epochs),
+               static_cast<long long>(steps_per_epoch));
+  nlohmann::json epochs = nlohmann::json::array(), trajectory = nlohmann::json::array({prior_snapshot(*prior)});
+  const auto start_time = std::chrono::steady_clock::now();
+  double accuracy = 0;
+  Tensor x = Tensor::empty({c.batch, 1, 28, 28}), y = Tensor::empty({c.batch}, DType::I32);
+  for (int64_t epoch = 1; epoch <= c.epochs; ++epoch) {
+    const auto epoch_start = std::chrono::steady_clock::now();
+    // tau warm-up: linear from tau / warmup to tau over the first epochs.
+    const double tau = c.tau_warmup_epochs > 0 ? c.tau * std::min(1.0, double(epoch) / c.tau_warmup_epochs) : c.tau;
+    const std::vector<int64_t> order = data_rng.permutation(n);
+    ProgressLine progress("retrain epoch " + std::to_string(epoch) + "/" + std::to_string(c.epochs));
+    double ce_sum = 0, complexity = 0;
+    for (int64_t s = 0; s < steps_per_epoch; ++s) {
+      const int64_t first = s * c.batch, count = std::min(c.batch, n - first);
+      if (count != x.size(0)) x = Tensor::empty({count, 1, 28, 28}), y = Tensor::empty({count}, DType::I32);
+      gather_batch(train, order, first, count, x, y);
+      adam.zero_grad();
+      const Tensor ce = cross_entropy(model(x), y);
+      const Tensor prior_term = prior->complexity(weights);
+      const Tensor loss = add(ce, mul_scalar(prior_term, tau / static_cast<double>(n)));
+      const double value = loss.item();
+      SWS_CHECK(std::isfinite(value), "retraining diverged at epoch " + std::to_string(epoch) + ", step " +
+                                          std::to_string(s + 1) + ": the loss is " + std::to_string(value));
+      loss.backward();
+      adam.step();
+      check_prior(*prior, epoch, s + 1);
+      ce_sum += ce.item() * count;
+      complexity = prior_term.item();
+      char detail[96];
+      std::snprintf(detail, sizeof detail, "cross-entropy %.4f  complexity %.4g", ce_sum / (first + count), complexity);
+      progress.update(s + 1, steps_per_epoch, first + count, detail);
+    }
+    progress.finish();
+    check_model(model, epoch);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
+    accuracy = evaluate_accuracy(model, test);
+    std::printf("retrain epoch %lld/%lld  cross-entropy %.4f  complexity %.5g  test accuracy %.2f%%  (%s)\n",
+                static_cast<long long>(epoch), static_cast<long long>(c.epochs), ce_sum / n, complexity,
+                100.0 * accuracy, format_duration(seconds).c_str());
+    std::fflush(stdout);
+    epochs.push_back({{"epoch", epoch}, {"cross_entropy", ce_sum / n}, {"complexity", complexity}, {"tau", tau},
+                      {"test_accuracy", accuracy}, {"train_seconds", seconds}});
+    trajectory.push_back(prior_snapshot(*prior));
+  }
+  RetrainResult r;
+  r.prior = prior;
+  r.test_accuracy = accuracy;
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_time).count();
+  r.metrics = {{"stage", "retrained"}, {"test_accuracy", accuracy}, {"seconds", r.seconds}, {"epochs", epochs},
+               {"prior_trajectory", trajectory},
+               {"settings", {{"epochs", c.epochs}, {"batch", c.batch}, {"tau", c.tau},
+                             {"tau_warmup_epochs", c.tau_warmup_epochs}, {"lr_weights", c.lr_weights},
+                             {"lr_means", c.lr_means}, {"lr_log_precisions", c.lr_log_precisions},
+                             {"lr_mixing", c.lr_mixing}, {"components", c.components}, {"pi0", c.pi0},
+                             {"init", c.init}, {"seed", c.seed}, {"threads", c.threads}}}};
+  return r;
+}
+
+void save_prior(const GaussianMixturePrior& prior, const std::string& path) {
+  std::vector<Tensor> host;
+  std::vector<SafetensorsView> views;
+  for (const auto& [name, t] : prior.named_parameters()) {
+    host.push_back(t.to(Device::cpu()).contiguous().to(DType::F32));
+    views.push_back({name, DType::F32, host.back().shape(), host.back().raw_data()});
+  }
+  const PriorOptions& o = prior.options();
+  const nlohmann::json options = {{"components", o.components}, {"pi_zero", o.pi_zero}, {"init", o.init},
+                                  {"init_range", o.init_range}, {"init_sigma", o.init_sigma},
+                                  {"alpha_zero", o.alpha_zero}, {"beta_zero", o.beta_zero}, {"alpha", o.alpha},
+                                  {"beta", o.beta}};
+  write_safetensors(path, views, {{"sws.prior", options.dump()}});
+}
+
+std::shared_ptr<GaussianMixturePrior> load_prior(const std::string& path, const std::vector<Tensor>& weights) {
+  const SafetensorsFile file = read_safetensors(path);
+  auto it = file.metadata.find("sws.prior");
+  SWS_CHECK(it != file.metadata.end(), path + ": not a prior file (no 'sws.prior' metadata)");
+  PriorOptions o;
+  try {
+    const auto j = nlohmann::json::parse(it->second);
+    o.components = j.at("components").get<int64_t>();
+    o.pi_zero = j.at("pi_zero").get<double>();
+    o.init = j.at("init").get<std::string>();
+    o.init_range = j.at("init_range").get<double>();
+    o.init_sigma = j.at("init_sigma").get<double>();
+    o.alpha_zero = j.at("alpha_zero").get<double>(), o.beta_zero = j.at("beta_zero").get<double>();
+    o.alpha = j.at("alpha").get<double>(), o.beta = j.at("beta").get<double>();
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(path + ": malformed prior options: " + e.what());
+  }
+  auto prior = std::make_shared<GaussianMixturePrior>(o, weights);
+  for (auto& [name, t] : prior->named_parameters()) {
+    const SafetensorsEntry* e = file.find(name);
+    SWS_CHECK(e && e->dtype == DType::F32 && e->shape == t.shape(),
+              path + ": missing or mis-shaped tensor '" + name + "' (expected F32" + shape_str(t.shape()) + ")");
+    Tensor host = Tensor::empty(e->shape, DType::F32);
+    std::copy(e->bytes.begin(), e->bytes.end(), static_cast<uint8_t*>(host.raw_data()));
+    Tensor target = t;
+    target.copy_(host);
+  }
+  return prior;
+}
+
+}  // namespace sws
