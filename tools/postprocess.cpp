@@ -4,6 +4,9 @@
 #include <cstdio>
 #include <set>
 #include <sstream>
+#include <string>
+
+#include "core/error.h"
 
 namespace sws {
 
@@ -30,6 +33,9 @@ PostprocessResult postprocess(Sequential& model, const GaussianMixturePrior& pri
     tensors.push_back({{"name", a.name}, {"parameters", a.parameters}, {"nonzeros", a.nonzeros},
                        {"distinct_values", a.distinct}, {"fillers", a.fillers}, {"index_bits", a.index_bits},
                        {"value_bits", a.value_bits}, {"codebook_bits", a.codebook_bits}, {"gap_bits", a.gap_bits}});
+  SWS_CHECK(nonzeros > 0, "post-processing assigned every weight to the zero component: the mixture collapsed "
+                          "onto zero (accuracy " + std::to_string(100 * r.accuracy_after) + "%). Retrain longer "
+                          "(--retrain-epochs), or with a smaller --tau or --pi0.");
   r.nonzero_fraction = total ? static_cast<double>(nonzeros) / total : 0.0;
   r.distinct_values = static_cast<int64_t>(distinct.size());
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -52,12 +52,19 @@ std::vector<Tensor> prior_covered_tensors(const Module& model) { return model.pa
 namespace {
 
 // Stops the run at the first non-finite prior parameter, naming it.
+// Stops the run at the first non-finite prior parameter, or at a variance collapse (a
+// component narrower than 1e-5, which the Gamma hyper-priors exist to prevent), naming it.
 void check_prior(const GaussianMixturePrior& prior, int64_t epoch, int64_t step) {
+  const std::string where = "retraining stopped at epoch " + std::to_string(epoch) + ", step " + std::to_string(step);
   for (const auto& [name, t] : prior.named_parameters())
     for (double v : t.to_double_vector())
-      SWS_CHECK(std::isfinite(v), "retraining diverged at epoch " + std::to_string(epoch) + ", step " +
-                                      std::to_string(step) + ": " + name + " holds " + std::to_string(v) +
+      SWS_CHECK(std::isfinite(v), where + ": " + name + " holds " + std::to_string(v) +
                                       " (try a smaller --tau or prior learning rates)");
+  const std::vector<double> gamma = prior.gamma.to_double_vector();
+  for (size_t j = 0; j < gamma.size(); ++j)
+    SWS_CHECK(gamma[j] < 23.0, where + ": the variance of mixture component " + std::to_string(j) +
+                                   " collapsed (sigma = " + std::to_string(std::exp(-0.5 * gamma[j])) +
+                                   "); try smaller --lr-log-precisions");
 }
 
 void check_model(const Module& model, int64_t epoch) {
