@@ -1,7 +1,9 @@
 // Times one training step (zero_grad, forward, cross-entropy, backward, Adam) for the three
 // models, as ../shared/peer/torch_peer.py does for PyTorch, and prints JSON lines that join
 // with the peer's on (kind, model, batch, threads). Inputs are random MNIST-shaped tensors.
-//   bench_step [--threads 2] [--reps 50] [--models lenet300 lenet5 tutorial] [--batch 64 256]
+// With --prior it times the retraining step instead (kind "retrain_step"): the same plus the
+// mixture prior's complexity term over every parameter and four-group Adam, as `sws retrain`.
+//   bench_step [--threads 2] [--reps 50] [--models lenet300 lenet5 tutorial] [--batch 64 256] [--prior]
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -14,6 +16,7 @@
 #include "core/threads.h"
 #include "nn/layers.h"
 #include "nn/models.h"
+#include "compress/gaussian_mixture_prior.h"
 #include "optim/adam.h"
 
 using namespace sws;
@@ -51,6 +54,7 @@ double step_macs(const Sequential& model) {
 int main(int argc, char** argv) {
   ensure_fast_blas_kernels(argv);
   int threads = 2, reps = 50;
+  bool with_prior = false;
   std::vector<std::string> models = model_names();
   std::vector<int64_t> batches = {64, 256};
   for (int i = 1; i < argc; ++i) {
@@ -61,6 +65,7 @@ int main(int argc, char** argv) {
     if (a == "--threads" && i + 1 < argc) threads = std::atoi(argv[++i]);
     else if (a == "--reps" && i + 1 < argc) reps = std::atoi(argv[++i]);
     else if (a == "--models") { models.clear(); list([&](const char* s) { models.push_back(s); }); }
+    else if (a == "--prior") with_prior = true;
     else if (a == "--batch") { batches.clear(); list([&](const char* s) { batches.push_back(std::atoll(s)); }); }
     else { std::fprintf(stderr, "usage: bench_step [--threads N] [--reps N] [--models ...] [--batch ...]\n"); return 2; }
   }
@@ -69,7 +74,13 @@ int main(int argc, char** argv) {
   for (const std::string& name : models) {
     for (int64_t batch : batches) {
       auto model = make_model(name, 0);
-      Adam adam({{"weights", model->named_parameters(), {}}});
+      const std::vector<Tensor> weights = model->parameters();
+      GaussianMixturePrior prior(PriorOptions{}, weights);
+      std::vector<AdamGroup> groups{{"weights", model->named_parameters(), {5e-4, {}, {}, {}, {}}}};
+      if (with_prior)
+        for (const auto& [pname, p] : prior.named_parameters()) groups.push_back({pname, {{pname, p}}, {3e-3, {}, {}, {}, {}}});
+      Adam adam(groups);
+      const double tau_over_n = 0.005 / 60000;
       std::vector<float> pixels(batch * 28 * 28);
       for (float& p : pixels) p = static_cast<float>(rng.uniform());
       std::vector<int32_t> labels(batch);
@@ -80,7 +91,9 @@ int main(int argc, char** argv) {
       for (int r = 0; r < 10 + reps; ++r) {
         const auto t0 = std::chrono::steady_clock::now();
         adam.zero_grad();
-        cross_entropy((*model)(x), y).backward();
+        Tensor loss = cross_entropy((*model)(x), y);
+        if (with_prior) loss = add(loss, mul_scalar(prior.complexity(weights), tau_over_n));
+        loss.backward();
         adam.step();
         const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         if (r >= 10) times.push_back(dt);
@@ -88,9 +101,9 @@ int main(int argc, char** argv) {
       std::sort(times.begin(), times.end());
       const double median = times[times.size() / 2];
       const double flops = 2.0 * step_macs(*model) * batch;
-      std::printf("{\"kind\": \"step\", \"impl\": \"sws\", \"model\": \"%s\", \"batch\": %lld, \"threads\": %d, "
+      std::printf("{\"kind\": \"%s\", \"impl\": \"sws\", \"model\": \"%s\", \"batch\": %lld, \"threads\": %d, "
                   "\"median_s\": %.6g, \"min_s\": %.6g, \"max_s\": %.6g, \"gflops\": %.1f}\n",
-                  name.c_str(), static_cast<long long>(batch), threads, median, times.front(), times.back(),
+                  with_prior ? "retrain_step" : "step", name.c_str(), static_cast<long long>(batch), threads, median, times.front(), times.back(),
                   flops / median / 1e9);
       std::fflush(stdout);
     }
