@@ -31,6 +31,9 @@ print("\n| N | sws ms | PyTorch chunked ms | PyTorch plain ms | speed-up vs chun
 print("|---|---|---|---|---|---|---|")
 for n in sorted({r["n"] for r in rows if r["kind"] == "prior"}):
     s, c, p = get(kind="prior", impl="sws", n=n), get(kind="prior", impl="torch-chunked", n=n), get(kind="prior", impl="torch-plain", n=n)
+    if not s or not c:
+        print(f"| {n:,} | missing: {'sws' if not s else 'PyTorch'} printed no result |")
+        continue
     plain = f'{p["median_s"]*1e3:.1f}' if p else "-"
     print(f'| {n:,} | {s["median_s"]*1e3:.2f} | {c["median_s"]*1e3:.1f} | {plain} | {c["median_s"]/s["median_s"]:.1f}x | {s["weights_per_s"]:.3g} | {s["peak_rss_mb"]:.0f} |')
 params = {"lenet300": 266610, "lenet5": 431080, "tutorial": 642460}

@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -23,12 +24,22 @@ using GzFile = std::unique_ptr<gzFile_s, GzCloser>;
 
 GzFile open_gz(const std::string& path) {
   std::error_code ec;
-  SWS_CHECK(std::filesystem::exists(path, ec), path + ": file not found");
-  SWS_CHECK(!std::filesystem::is_directory(path, ec), path + ": is a folder, not an IDX file");
+  SWS_CHECK(std::filesystem::exists(path, ec),
+            path + ": file not found (check the path, or run scripts/fetch-mnist.sh for MNIST)");
+  SWS_CHECK(!std::filesystem::is_directory(path, ec), path + ": is a folder, not an IDX file; name the file itself");
+  errno = 0;
   gzFile f = gzopen(path.c_str(), "rb");
-  SWS_CHECK(f != nullptr, path + ": cannot open: " + std::strerror(errno));
+  SWS_CHECK(f != nullptr, path + ": cannot open: " + std::strerror(errno ? errno : EIO) +
+                              " (check that the file is readable)");
   gzbuffer(f, 1 << 17);
   return GzFile(f);
+}
+
+[[noreturn]] void throw_gz_error(gzFile f, const std::string& path) {
+  int code = 0;
+  const char* msg = gzerror(f, &code);
+  throw Error(path + ": corrupt gzip data (" + std::string(msg && *msg ? msg : "unknown zlib error") +
+              "); the file is damaged: download it again (scripts/fetch-mnist.sh)");
 }
 
 // Reads up to `size` bytes; returns how many arrived. A corrupt gzip stream is an error.
@@ -37,12 +48,14 @@ size_t read_some(gzFile f, const std::string& path, uint8_t* dst, size_t size) {
   while (done < size) {
     const unsigned chunk = static_cast<unsigned>(std::min<size_t>(size - done, 1 << 20));
     const int got = gzread(f, dst + done, chunk);
-    if (got < 0) {
-      int code = 0;
-      const char* msg = gzerror(f, &code);
-      throw Error(path + ": corrupt gzip data (" + std::string(msg ? msg : "unknown zlib error") + ")");
+    if (got < 0) throw_gz_error(f, path);
+    if (got == 0) {
+      // End of data; a stream cut short mid-deflate can end here with the error only recorded.
+      int code = Z_OK;
+      gzerror(f, &code);
+      if (code != Z_OK && code != Z_STREAM_END) throw_gz_error(f, path);
+      break;
     }
-    if (got == 0) break;
     done += static_cast<size_t>(got);
   }
   return done;
@@ -62,25 +75,32 @@ std::vector<uint8_t> read_idx(const std::string& path, uint32_t magic, int dims,
                                      std::to_string(header_bytes) + " bytes)");
   const uint32_t found = big_endian(header);
   SWS_CHECK(found == magic, path + ": wrong magic number " + std::to_string(found) + " (expected " +
-                                std::to_string(magic) + (magic == kImagesMagic ? ", an idx3-ubyte image file)"
-                                                                               : ", an idx1-ubyte label file)"));
+                                std::to_string(magic) +
+                                (magic == kImagesMagic ? ", an idx3-ubyte image file); is this a label file or not IDX?"
+                                                       : ", an idx1-ubyte label file); is this an image file or not IDX?"));
   sizes.clear();
   int64_t total = 1;
+  std::string shape;
   for (int d = 0; d < dims; ++d) {
     const int64_t s = big_endian(header + 4 + 4 * d);
     const int64_t cap = d == 0 ? kMaxCount : kMaxSide;
     SWS_CHECK(s > 0 && s <= cap, path + ": dimension " + std::to_string(d) + " is " + std::to_string(s) +
                                      " (must be in 1.." + std::to_string(cap) + ")");
     sizes.push_back(s);
+    shape += (d ? " x " : "") + std::to_string(s);
     total *= s;  // at most 1e7 * 1024 * 1024: no overflow
   }
-  // Grow the buffer as data arrives: a header that lies about its size cannot make us
-  // allocate more than the file holds (plus one chunk).
+  // Read in 1 MiB chunks and grow the buffer only as data arrives: a header that lies about its
+  // size cannot make us allocate more than the file holds (plus one chunk). Capacity doubles, but
+  // never past the declared size, so an honest file ends with exactly one buffer of its size.
+  constexpr size_t kChunk = size_t(1) << 20;
+  const size_t want = static_cast<size_t>(total);
   std::vector<uint8_t> payload;
   size_t have = 0;
-  const size_t want = static_cast<size_t>(total);
   while (have < want) {
-    const size_t chunk = std::min<size_t>(want - have, 1 << 22);
+    const size_t chunk = std::min(want - have, kChunk);
+    if (payload.capacity() < have + chunk)
+      payload.reserve(std::min(want, std::max(have + chunk, 2 * payload.capacity())));
     payload.resize(have + chunk);
     const size_t n = read_some(f.get(), path, payload.data() + have, chunk);
     have += n;
@@ -88,10 +108,12 @@ std::vector<uint8_t> read_idx(const std::string& path, uint32_t magic, int dims,
   }
   payload.resize(have);
   SWS_CHECK(have == want, path + ": truncated: the header declares " + std::to_string(want) +
-                              " bytes of data, the file holds " + std::to_string(have));
+                              " bytes of data, the file holds " + std::to_string(have) + " (expected " + shape +
+                              (dims == 3 ? " pixels" : " labels") + "); the file is incomplete: download it again");
   uint8_t extra;
   SWS_CHECK(read_some(f.get(), path, &extra, 1) == 0,
-            path + ": extra bytes after the " + std::to_string(want) + " declared by the header");
+            path + ": extra bytes after the " + std::to_string(want) + " declared by the header (" + shape +
+                "); the header or the file is wrong: download it again");
   return payload;
 }
 

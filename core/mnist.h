@@ -8,14 +8,16 @@
 
 namespace sws {
 
+// The images of an idx3-ubyte file.
 struct IdxImages {
   int64_t count = 0, rows = 0, cols = 0;
   std::vector<uint8_t> pixels;  // count * rows * cols bytes, row-major
 };
 
+// The labels of an idx1-ubyte file.
 struct IdxLabels {
   int64_t count = 0;
-  std::vector<uint8_t> labels;
+  std::vector<uint8_t> labels;  // count bytes
 };
 
 // Reads an idx3-ubyte file (magic 2051: count, rows, cols, then the pixels).
@@ -23,6 +25,7 @@ IdxImages read_idx_images(const std::string& path);
 // Reads an idx1-ubyte file (magic 2049: count, then the labels).
 IdxLabels read_idx_labels(const std::string& path);
 
+// One split: images and their labels, one label per image.
 struct MnistSplit {
   IdxImages images;
   IdxLabels labels;
@@ -31,6 +34,7 @@ struct MnistSplit {
 // Reads a matching pair; checks that the counts agree, images are 28 x 28 and labels < 10.
 MnistSplit load_idx_pair(const std::string& images_path, const std::string& labels_path);
 
+// The full set: 60,000 training and 10,000 test digits.
 struct Mnist {
   MnistSplit train, test;
 };

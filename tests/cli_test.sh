@@ -46,5 +46,43 @@ expect "eval of a truncated checkpoint is refused" 1 "truncated|beyond|exceeds|l
   "$sws" eval --model lenet300 --weights "$tmp/truncated.safetensors" --data "$data"
 expect "eval of a missing file is refused" 1 "nope.safetensors" -- "$sws" eval --model lenet300 --weights "$tmp/nope.safetensors"
 
+# Soft weight-sharing stages: invalid settings are refused before any work.
+expect "run: pi0 outside (0, 1) is refused" 1 "pi0 must lie strictly between 0 and 1" -- "$sws" run --pi0 1.5 --out "$tmp/y" --data "$data"
+expect "run: J < 2 is refused" 1 "at least 2" -- "$sws" run --components 1 --out "$tmp/y" --data "$data"
+expect "run: negative tau is refused" 1 "tau must be >= 0" -- "$sws" run --tau -1 --out "$tmp/y" --data "$data"
+expect "run: zero retraining epochs are refused" 1 "retrain-epochs must be at least 1" -- "$sws" run --retrain-epochs 0 --out "$tmp/y" --data "$data"
+expect "run: unknown model is refused" 105 "lenet300" -- "$sws" run --model vgg --out "$tmp/y"
+expect "run --help shows an example" 0 "Example:" -- "$sws" run --help
+expect "quantize: a checkpoint is not a prior" 1 "not a prior file" -- \
+  "$sws" quantize --model lenet300 --weights "$tmp/run/model.safetensors" --prior "$tmp/run/model.safetensors" --out "$tmp/q" --data "$data"
+[[ ! -e $tmp/y/metrics.json ]] && pass "refused runs wrote nothing" || fail "refused runs wrote nothing"
+
+# The whole pipeline on 5,000 real digits. Short retraining cannot cluster the weights yet, so
+# maximum-likelihood assignment is used: the test checks every stage and file, not the paper's rates.
+expect "run: all three stages on a small subset" 0 "wrote .*report.md" -- \
+  "$sws" run --model lenet300 --pretrain-epochs 3 --retrain-epochs 2 --assign ml --train-limit 5000 --test-limit 1000 \
+  --out "$tmp/pipe" --data "$data"
+for f in pretrained.safetensors retrained.safetensors quantized.safetensors prior.safetensors metrics.json report.md; do
+  [[ -s $tmp/pipe/$f ]] && pass "run wrote $f" || fail "run wrote $f"
+done
+if python3 - "$tmp/pipe/metrics.json" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+q = m["quantized"]
+for key in ("pretrained", "retrained", "quantized"):
+    assert 0 <= m[key]["test_accuracy"] <= 1, key
+assert q["test_accuracy"] > 0.5, q["test_accuracy"]          # far above chance (0.1)
+assert 0 < q["nonzero_fraction"] < 1, q["nonzero_fraction"]  # sparse, not empty
+assert 1 <= q["distinct_values"] <= 16, q["distinct_values"]  # quantised to the mixture's means
+assert m["compression"]["paper_rate"] > 1
+PY
+then pass "metrics.json: accuracy above chance, sparse, quantised"; else fail "metrics.json: accuracy above chance, sparse, quantised"; fi
+accuracy=$(python3 -c "import json,sys; print('%.2f' % (100 * json.load(open(sys.argv[1]))['quantized']['test_accuracy']))" "$tmp/pipe/metrics.json")
+expect "eval of the quantised checkpoint agrees with the run" 0 "test accuracy $accuracy%" -- \
+  "$sws" eval --weights "$tmp/pipe/quantized.safetensors" --data "$data" --test-limit 1000
+expect "quantize reproduces stage 3 from the saved prior" 0 "quantized: test accuracy $accuracy%" -- \
+  "$sws" quantize --model lenet300 --weights "$tmp/pipe/retrained.safetensors" --prior "$tmp/pipe/prior.safetensors" \
+  --assign ml --test-limit 1000 --out "$tmp/requant" --data "$data"
+
 echo "$failures failure(s)"
 exit $((failures > 0))
