@@ -38,7 +38,7 @@ int run_eval(const std::string& model_flag, const std::string& weights, const st
 
 // The retraining flags shared by `sws retrain` and `sws run`; 0 means "the model's preset".
 void add_retrain_flags(CLI::App* app, sws::RetrainConfig& r, const std::string& epochs_flag) {
-  app->add_option(epochs_flag, r.epochs, "retraining epochs (preset 30)");
+  app->add_option(epochs_flag, r.epochs, "retraining epochs (preset 30; lenet300 100)");
   app->add_option("--batch", r.batch, "retraining batch (preset 256)");
   app->add_option("--tau", r.tau, "weight of the complexity term (preset: 0.005; tutorial 0.003)");
   app->add_option("--tau-warmup", r.tau_warmup_epochs, "epochs over which tau rises linearly (preset 0)");
