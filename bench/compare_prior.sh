@@ -14,7 +14,8 @@ libdir=$("$peer/setup.sh" --libdir)
 export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-SkylakeX}
 out=$(mktemp)
 OMP_NUM_THREADS=$threads "$root/build/bench_prior" --threads "$threads" >>"$out"
-OMP_NUM_THREADS=$threads /usr/bin/python3 "$peer/torch_peer.py" prior --threads "$threads" --impl chunked >>"$out"
+OMP_NUM_THREADS=$threads /usr/bin/python3 "$peer/torch_peer.py" prior --threads "$threads" --impl chunked \
+  --n 266610 431080 642460 10000000 >>"$out"
 OMP_NUM_THREADS=$threads /usr/bin/python3 "$peer/torch_peer.py" prior --threads "$threads" --impl plain \
   --n 266610 431080 642460 >>"$out"
 OMP_NUM_THREADS=$threads "$root/build/bench_step" --threads "$threads" --prior >>"$out"
