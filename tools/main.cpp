@@ -1,6 +1,10 @@
-// The `sws` command: one subcommand per stage of the pipeline.
-//   sws pretrain --model lenet5 --out runs/lenet5
-//   sws eval --weights runs/lenet5/model.safetensors
+// The `sws` command: one subcommand per stage of the pipeline, and `run` for all of them.
+//   sws run --model lenet5 --out runs/lenet5
+//   sws pretrain --model lenet5 --out runs/lenet5-pre
+//   sws retrain --model lenet5 --weights runs/lenet5-pre/model.safetensors --out runs/lenet5-sws
+//   sws quantize --model lenet5 --weights runs/lenet5-sws/retrained.safetensors
+//                --prior runs/lenet5-sws/prior.safetensors --out runs/lenet5-sws
+//   sws eval --weights runs/lenet5/quantized.safetensors
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
