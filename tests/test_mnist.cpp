@@ -70,27 +70,26 @@ std::string error_of(Fn&& fn) {
   return "";
 }
 
-// Writes `bytes` raw and gzipped; read_idx_images on both must fail naming the file and `needle`.
-void images_fail_with(const sws::testing::TempDir& tmp, const std::string& bytes, const std::string& needle) {
+// Writes `bytes` raw and gzipped under `name`; `read` on both must fail naming the file and `needle`.
+template <typename Reader>
+void fails_with(const sws::testing::TempDir& tmp, const std::string& name, Reader read, const std::string& bytes,
+                const std::string& needle) {
   for (bool gz : {false, true}) {
-    const std::string path = tmp.file(gz ? "bad.idx3.gz" : "bad.idx3");
+    const std::string path = tmp.file(gz ? name + ".gz" : name);
     gz ? write_gz(path, bytes) : write_raw(path, bytes);
-    const std::string msg = error_of([&] { read_idx_images(path); });
+    const std::string msg = error_of([&] { read(path); });
     INFO("file: " << path << "\nmessage: " << msg);
     CHECK(msg.find(path) != std::string::npos);
     CHECK(msg.find(needle) != std::string::npos);
   }
 }
 
+void images_fail_with(const sws::testing::TempDir& tmp, const std::string& bytes, const std::string& needle) {
+  fails_with(tmp, "bad.idx3", read_idx_images, bytes, needle);
+}
+
 void labels_fail_with(const sws::testing::TempDir& tmp, const std::string& bytes, const std::string& needle) {
-  for (bool gz : {false, true}) {
-    const std::string path = tmp.file(gz ? "bad.idx1.gz" : "bad.idx1");
-    gz ? write_gz(path, bytes) : write_raw(path, bytes);
-    const std::string msg = error_of([&] { read_idx_labels(path); });
-    INFO("file: " << path << "\nmessage: " << msg);
-    CHECK(msg.find(path) != std::string::npos);
-    CHECK(msg.find(needle) != std::string::npos);
-  }
+  fails_with(tmp, "bad.idx1", read_idx_labels, bytes, needle);
 }
 
 // Writes a consistent 28 x 28 split of n digits (labels i % 10) under the given file names.
