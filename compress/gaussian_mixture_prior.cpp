@@ -18,6 +18,8 @@ void validate(const PriorOptions& o) {
   SWS_CHECK(o.init_range > 0 && o.init_sigma > 0, "prior init range and sigma must be positive");
   SWS_CHECK(o.alpha_zero > 0 && o.beta_zero > 0 && o.alpha > 0 && o.beta > 0,
             "Gamma hyper-prior parameters must be positive");
+  SWS_CHECK(o.pi_zero_concentration >= 0, "--pi0-concentration must be >= 0, got " +
+                                              std::to_string(o.pi_zero_concentration));
 }
 
 namespace {
@@ -49,25 +51,59 @@ struct MixturePriorNode : Node {
   const char* name() const override { return "mixture_prior"; }
 };
 
+double sigmoid(double x) { return x >= 0 ? 1.0 / (1.0 + std::exp(-x)) : std::exp(x) / (1.0 + std::exp(x)); }
+// log sigmoid(x) and log(1 - sigmoid(x)) = log sigmoid(-x), without overflow.
+double log_sigmoid(double x) { return x >= 0 ? -std::log1p(std::exp(-x)) : x - std::log1p(std::exp(x)); }
+
+// -(a - 1) log pi_0 - (b - 1) log(1 - pi_0) with pi_0 = sigmoid(eta), and its derivative
+// -(a - 1)(1 - pi_0) + (b - 1) pi_0, as one node.
+struct BetaHyperPriorNode : Node {
+  double derivative = 0;
+  std::vector<Tensor> backward(const Tensor& g) override {
+    return {Tensor::full({1}, g.item() * derivative, g.dtype(), g.device())};
+  }
+  const char* name() const override { return "beta_hyper_prior"; }
+};
+
+Tensor beta_hyper_prior(const Tensor& eta, double a, double b) {
+  const double x = eta.item(), pi0 = sigmoid(x);
+  const double value = -(a - 1) * log_sigmoid(x) - (b - 1) * log_sigmoid(-x);
+  Tensor out = Tensor::full({}, value, eta.dtype(), eta.device());
+  if (any_requires_grad({&eta})) {
+    auto node = std::make_shared<BetaHyperPriorNode>();
+    node->derivative = -(a - 1) * (1 - pi0) + (b - 1) * pi0;
+    attach(out, node, {&eta});
+  }
+  return out;
+}
+
 }  // namespace
 
 Tensor mixture_negative_log_likelihood(const std::vector<Tensor>& weights, const Tensor& mu, const Tensor& gamma,
                                        const Tensor& rho, double pi_zero) {
-  const int64_t J = gamma.numel();
-  SWS_CHECK(J >= 2 && mu.numel() == J - 1 && rho.numel() == J - 1,
-            "mixture prior: mu and rho need J - 1 entries and gamma J, got " + describe(mu) + ", " +
-                describe(gamma) + ", " + describe(rho));
   SWS_CHECK(pi_zero > 0 && pi_zero < 1, "mixture prior: pi_0 must lie in (0, 1)");
+  const Tensor eta = Tensor::full({1}, std::log(pi_zero) - std::log1p(-pi_zero), gamma.dtype(), gamma.device());
+  return mixture_negative_log_likelihood(weights, mu, gamma, rho, eta);
+}
+
+Tensor mixture_negative_log_likelihood(const std::vector<Tensor>& weights, const Tensor& mu, const Tensor& gamma,
+                                       const Tensor& rho, const Tensor& eta) {
+  const int64_t J = gamma.numel();
+  SWS_CHECK(J >= 2 && mu.numel() == J - 1 && rho.numel() == J - 1 && eta.numel() == 1,
+            "mixture prior: mu and rho need J - 1 entries, gamma J and eta 1, got " + describe(mu) + ", " +
+                describe(gamma) + ", " + describe(rho) + ", " + describe(eta));
+  const double eta_h = eta.item(), pi_zero = sigmoid(eta_h);
+  SWS_CHECK(std::isfinite(eta_h), "mixture prior: the logit of pi_0 is not finite");
   const Device device = gamma.device();
   // The mixture as F64 [3, J]: means, log pi, log-precisions.
   const std::vector<double> mu_h = mu.to_double_vector(), gamma_h = gamma.to_double_vector();
   const std::vector<double> s = softmax(rho.to_double_vector());
   std::vector<double> mixture(3 * J);
   mixture[0] = 0.0;
-  mixture[J] = std::log(pi_zero);
+  mixture[J] = log_sigmoid(eta_h);
   for (int64_t j = 1; j < J; ++j) {
     mixture[j] = mu_h[j - 1];
-    mixture[J + j] = std::log1p(-pi_zero) + std::log(s[j - 1]);
+    mixture[J + j] = log_sigmoid(-eta_h) + std::log(s[j - 1]);
   }
   for (int64_t j = 0; j < J; ++j) mixture[2 * J + j] = gamma_h[j];
   const Tensor mixture_t = Tensor::from_vector(mixture, {3, J}, device);
@@ -91,18 +127,21 @@ Tensor mixture_negative_log_likelihood(const std::vector<Tensor>& weights, const
   for (int64_t j = 0; j < J; ++j) dgamma[j] = -st[2 * J + j];
   // sum over i of (1 - r_i0) = n - R_0.
   for (int64_t m = 1; m < J; ++m) drho[m - 1] = -(st[m] - s[m - 1] * (static_cast<double>(n) - st[0]));
+  const double deta = -(st[0] - static_cast<double>(n) * pi_zero);
   Tensor out = Tensor::full({}, st[3 * J], gamma.dtype(), device);
-  if (any_requires_grad({&mu, &gamma, &rho}) || std::any_of(weights.begin(), weights.end(), [](const Tensor& w) {
+  if (any_requires_grad({&mu, &gamma, &rho, &eta}) || std::any_of(weights.begin(), weights.end(), [](const Tensor& w) {
         return grad_enabled() && (w.requires_grad() || w.grad_fn());
       })) {
     node->grads.push_back(Tensor::from_vector(dmu, mu.shape(), device).to(mu.dtype()));
     node->grads.push_back(Tensor::from_vector(dgamma, gamma.shape(), device).to(gamma.dtype()));
     node->grads.push_back(Tensor::from_vector(drho, rho.shape(), device).to(rho.dtype()));
+    node->grads.push_back(Tensor::full(eta.shape(), deta, eta.dtype(), device));
     std::vector<const Tensor*> inputs;
     for (const Tensor& w : weights) inputs.push_back(&w);
     inputs.push_back(&mu);
     inputs.push_back(&gamma);
     inputs.push_back(&rho);
+    inputs.push_back(&eta);
     attach(out, node, inputs);
   }
   return out;
@@ -126,9 +165,11 @@ GaussianMixturePrior::GaussianMixturePrior(const PriorOptions& options, const st
   mu = Tensor::from_vector(means, {J - 1}, device).to(dtype);
   gamma = Tensor::full({J}, -2.0 * std::log(options.init_sigma), dtype, device);
   rho = Tensor::zeros({J - 1}, dtype, device);
+  eta = Tensor::full({1}, std::log(options.pi_zero) - std::log1p(-options.pi_zero), dtype, device);
   mu.set_requires_grad(true);
   gamma.set_requires_grad(true);
   rho.set_requires_grad(true);
+  eta.set_requires_grad(options.learn_pi_zero);
   std::vector<double> one_minus_alpha(J, 1.0 - options.alpha), beta(J, options.beta);
   one_minus_alpha[0] = 1.0 - options.alpha_zero;
   beta[0] = options.beta_zero;
@@ -137,14 +178,20 @@ GaussianMixturePrior::GaussianMixturePrior(const PriorOptions& options, const st
 }
 
 Tensor GaussianMixturePrior::complexity(const std::vector<Tensor>& weights) const {
-  const Tensor nll = mixture_negative_log_likelihood(weights, mu, gamma, rho, options_.pi_zero);
+  const Tensor nll = mixture_negative_log_likelihood(weights, mu, gamma, rho, eta);
   // Gamma hyper-priors: -log Gamma(lambda | alpha, beta) = (1 - alpha) gamma + beta lambda + const.
   const Tensor hyper = sum(add(mul(one_minus_alpha_, gamma), mul(beta_, exp(gamma))));
-  return add(nll, hyper);
+  if (!options_.learn_pi_zero) return add(nll, hyper);
+  const double kappa = options_.pi_zero_concentration;
+  const Tensor beta_term =
+      beta_hyper_prior(eta, 1 + kappa * options_.pi_zero, 1 + kappa * (1 - options_.pi_zero));
+  return add(add(nll, hyper), beta_term);
 }
 
 NamedTensors GaussianMixturePrior::named_parameters() const {
-  return {{"prior.means", mu}, {"prior.log_precisions", gamma}, {"prior.mixing_logits", rho}};
+  NamedTensors named{{"prior.means", mu}, {"prior.log_precisions", gamma}, {"prior.mixing_logits", rho}};
+  if (options_.learn_pi_zero) named.push_back({"prior.zero_logit", eta});
+  return named;
 }
 
 std::vector<double> GaussianMixturePrior::means() const {
@@ -160,8 +207,9 @@ std::vector<double> GaussianMixturePrior::precisions() const {
 }
 
 std::vector<double> GaussianMixturePrior::mixing_proportions() const {
-  std::vector<double> pi{options_.pi_zero};
-  for (double s : softmax(rho.to_double_vector())) pi.push_back((1.0 - options_.pi_zero) * s);
+  const double pi_zero = sigmoid(eta.item());
+  std::vector<double> pi{pi_zero};
+  for (double s : softmax(rho.to_double_vector())) pi.push_back((1.0 - pi_zero) * s);
   return pi;
 }
 

@@ -2,7 +2,8 @@
 // "The prior"): p(w) = prod_i sum_j pi_j N(w_i | mu_j, 1/lambda_j) over every weight and bias.
 // Component 0 is the zero component: mu_0 = 0 and pi_0 fixed. Learned: the free means
 // mu_1..mu_{J-1}, the log-precisions gamma_j = log lambda_j of all J components, and the mixing
-// logits rho of the free components, pi_j = (1 - pi_0) softmax(rho)_j.
+// logits rho of the free components, pi_j = (1 - pi_0) softmax(rho)_j. Optionally pi_0 is learned
+// too, as pi_0 = sigmoid(eta), under a Beta(a, b) hyper-prior (PAPER.md, "The prior").
 #pragma once
 #include <string>
 #include <vector>
@@ -21,6 +22,11 @@ struct PriorOptions {
   // Gamma(lambda | alpha, beta) hyper-priors on the precisions (tutorial values).
   double alpha_zero = 5000, beta_zero = 2;  // zero component
   double alpha = 250, beta = 0.1;           // the others
+  // Learned pi_0: eta = logit(pi_0) starts at logit(pi_zero) and is learned under
+  // Beta(pi_0 | a, b), a = 1 + kappa pi_zero, b = 1 + kappa (1 - pi_zero): the hyper-prior's mode
+  // is the initial pi_0 and kappa (pi_zero_concentration) says how firmly it holds it there.
+  bool learn_pi_zero = false;
+  double pi_zero_concentration = 1000;
 };
 
 // Throws sws::Error naming the bad option (J < 2, pi_0 outside (0, 1), sigma <= 0, ...).
@@ -33,11 +39,13 @@ class GaussianMixturePrior {
   GaussianMixturePrior(const PriorOptions& options, const std::vector<Tensor>& weights);
 
   // The complexity term C = -sum_i log p(w_i) + sum_j [(1 - alpha_j) gamma_j + beta_j lambda_j]
-  // (PAPER.md, "The loss"), differentiable w.r.t. the weights, mu, gamma and rho.
+  // (PAPER.md, "The loss"), differentiable w.r.t. the weights, mu, gamma and rho; with a learned
+  // pi_0 also w.r.t. eta, plus the Beta term -(a - 1) log pi_0 - (b - 1) log(1 - pi_0).
   Tensor complexity(const std::vector<Tensor>& weights) const;
 
   // The learned tensors with their names, for optimiser groups and checkpoints:
-  // "prior.means" (mu_1..mu_{J-1}), "prior.log_precisions" (gamma), "prior.mixing_logits" (rho).
+  // "prior.means" (mu_1..mu_{J-1}), "prior.log_precisions" (gamma), "prior.mixing_logits" (rho),
+  // and "prior.zero_logit" (eta, [1]) when pi_0 is learned.
   NamedTensors named_parameters() const;
 
   // Host copies of the full mixture, component 0 first: means (mu_0 = 0), precisions lambda,
@@ -48,6 +56,7 @@ class GaussianMixturePrior {
   const PriorOptions& options() const { return options_; }
 
   Tensor mu, gamma, rho;
+  Tensor eta;  // [1] logit of pi_0; a constant unless options().learn_pi_zero
 
  private:
   PriorOptions options_;
@@ -60,6 +69,10 @@ class GaussianMixturePrior {
 //   dC/dmu_j = -sum_i r_ij lambda_j (w_i - mu_j)
 //   dC/dgamma_j = -sum_i r_ij (1/2 - lambda_j (w_i - mu_j)^2 / 2)
 //   dC/drho_m = -sum_i (r_im - s_m (1 - r_i0)),  s = softmax(rho)
+//   dC/deta = -sum_i (r_i0 - pi_0),  pi_0 = sigmoid(eta)
+Tensor mixture_negative_log_likelihood(const std::vector<Tensor>& weights, const Tensor& mu,
+                                       const Tensor& gamma, const Tensor& rho, const Tensor& eta);
+// The same with pi_0 a constant.
 Tensor mixture_negative_log_likelihood(const std::vector<Tensor>& weights, const Tensor& mu,
                                        const Tensor& gamma, const Tensor& rho, double pi_zero);
 

@@ -63,6 +63,45 @@ TEST_CASE("prior: the complexity term (with Gamma hyper-priors) has correct grad
   }, {w, prior.mu, prior.gamma, prior.rho}, 1e-6, 1e-6);
 }
 
+TEST_CASE("prior: with a learned pi_0, the logit's gradient (and the Beta hyper-prior's) match finite differences") {
+  Rng rng(24);
+  Tensor w = random_input({9, 2}, rng, -0.5, 0.5);
+  Tensor mu = random_input({3}, rng, -0.4, 0.4);
+  Tensor gamma = random_input({4}, rng, 1.0, 3.0);
+  Tensor rho = random_input({3}, rng, -1.0, 1.0);
+  Tensor eta = Tensor::full({1}, 1.3, DType::F64);
+  check_gradients([](auto& in) { return mixture_negative_log_likelihood({in[0]}, in[1], in[2], in[3], in[4]); },
+                  {w, mu, gamma, rho, eta}, 1e-6, 1e-6);
+
+  PriorOptions options;
+  options.components = 4;
+  options.pi_zero = 0.8;
+  options.learn_pi_zero = true;
+  options.pi_zero_concentration = 30;
+  options.alpha_zero = 50, options.beta_zero = 2, options.alpha = 25, options.beta = 0.1;
+  GaussianMixturePrior prior(options, {w});
+  prior.eta.data<double>()[0] = 0.4;  // away from the Beta mode, so its term pulls
+  CHECK(prior.named_parameters().back().first == "prior.zero_logit");
+  CHECK(prior.mixing_proportions()[0] == doctest::Approx(1 / (1 + std::exp(-0.4))));
+  check_gradients([&](auto& in) {
+    GaussianMixturePrior p = prior;
+    p.mu = in[1], p.gamma = in[2], p.rho = in[3], p.eta = in[4];
+    return p.complexity({in[0]});
+  }, {w, prior.mu, prior.gamma, prior.rho, prior.eta}, 1e-6, 1e-6);
+  // The value adds -(a - 1) log pi_0 - (b - 1) log(1 - pi_0) to the fixed-pi_0 complexity.
+  const double pi0 = 1 / (1 + std::exp(-0.4)), a = 1 + 30 * 0.8, b = 1 + 30 * 0.2;
+  GaussianMixturePrior fixed = prior;
+  fixed.eta = prior.eta.detach();
+  const double with_beta = prior.complexity({w}).item();
+  PriorOptions fixed_options = options;
+  fixed_options.learn_pi_zero = false;
+  fixed_options.pi_zero = pi0;
+  GaussianMixturePrior same(fixed_options, {w});
+  same.mu = prior.mu, same.gamma = prior.gamma, same.rho = prior.rho;
+  CHECK(with_beta - same.complexity({w}).item() ==
+        doctest::Approx(-(a - 1) * std::log(pi0) - (b - 1) * std::log(1 - pi0)).epsilon(1e-9));
+}
+
 TEST_CASE("prior: float op agrees with a naive double reference on random inputs") {
   Rng rng(23);
   for (int trial = 0; trial < 3; ++trial) {
@@ -130,7 +169,7 @@ TEST_CASE("prior: initialisation follows the paper and the tutorial") {
   CHECK(m[1] == doctest::Approx(-0.3));
   CHECK(m[16] == doctest::Approx(0.5));
   const auto pi = paper.mixing_proportions();
-  CHECK(pi[0] == 0.999);
+  CHECK(pi[0] == doctest::Approx(0.999).epsilon(1e-9));  // eta = logit(pi_0) is stored in float
   CHECK(pi[5] == doctest::Approx(0.001 / 16));
   CHECK(paper.precisions()[3] == doctest::Approx(16.0));  // sigma 0.25
   o.init = "fixed";

@@ -47,6 +47,9 @@ void add_retrain_flags(CLI::App* app, sws::RetrainConfig& r, const std::string& 
   app->add_option("--tau", r.tau, "weight of the complexity term (preset: 0.005; tutorial 0.003)");
   app->add_option("--tau-warmup", r.tau_warmup_epochs, "epochs over which tau rises linearly (preset 0)");
   app->add_option("--pi0", r.pi0, "mixing proportion of the zero component (preset 0.999; tutorial 0.99)");
+  app->add_flag("--learn-pi0", r.learn_pi0, "learn pi_0 (from --pi0) under a Beta hyper-prior");
+  app->add_option("--pi0-concentration", r.pi0_concentration,
+                  "kappa of that Beta(1 + kappa pi0, 1 + kappa (1 - pi0)) hyper-prior (default 1000)");
   app->add_option("--components", r.components, "mixture components J, zero included (preset 17; tutorial 16)");
   app->add_option("--init", r.init, "means over the pretrained weights' range (range) or +-0.6 (fixed)");
   app->add_option("--lr-weights", r.lr_weights, "Adam rate of the weights (preset 5e-4)");

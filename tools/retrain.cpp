@@ -45,6 +45,8 @@ PriorOptions prior_options(const RetrainConfig& c) {
   PriorOptions o;
   o.components = c.components;
   o.pi_zero = c.pi0;
+  o.learn_pi_zero = c.learn_pi0;
+  o.pi_zero_concentration = c.pi0_concentration;
   o.init = c.init;
   return o;
 }
@@ -87,14 +89,17 @@ RetrainResult retrain(RetrainConfig c, Sequential& model, const Dataset& train, 
   set_num_threads(c.threads);
   const std::vector<Tensor> weights = prior_covered_tensors(model);
   auto prior = std::make_shared<GaussianMixturePrior>(prior_options(c), weights);
+  // The four groups of the paper; a learned pi_0's logit goes with the mixing logits.
+  NamedTensors mixing{{"prior.mixing_logits", prior->rho}};
+  if (c.learn_pi0) mixing.push_back({"prior.zero_logit", prior->eta});
   Adam adam({{"weights", model.named_parameters(), {c.lr_weights, {}, {}, {}, {}}},
              {"means", {{"prior.means", prior->mu}}, {c.lr_means, {}, {}, {}, {}}},
              {"log_precisions", {{"prior.log_precisions", prior->gamma}}, {c.lr_log_precisions, {}, {}, {}, {}}},
-             {"mixing_logits", {{"prior.mixing_logits", prior->rho}}, {c.lr_mixing, {}, {}, {}, {}}}});
+             {"mixing_logits", mixing, {c.lr_mixing, {}, {}, {}, {}}}});
   Rng data_rng(c.seed ^ 0x7e7a1be5ULL);
   const int64_t n = train.size(), steps_per_epoch = (n + c.batch - 1) / c.batch;
-  std::fprintf(stderr, "retrain %s: J = %lld, pi0 = %g, tau = %g, %lld epochs of %lld steps\n", c.model.c_str(),
-               static_cast<long long>(c.components), c.pi0, c.tau, static_cast<long long>(c.epochs),
+  std::fprintf(stderr, "retrain %s: J = %lld, pi0 = %g%s, tau = %g, %lld epochs of %lld steps\n", c.model.c_str(),
+               static_cast<long long>(c.components), c.pi0, c.learn_pi0 ? " (learned)" : "", c.tau, static_cast<long long>(c.epochs),
                static_cast<long long>(steps_per_epoch));
   nlohmann::json epochs = nlohmann::json::array(), trajectory = nlohmann::json::array({prior_snapshot(*prior)});
   const auto start_time = std::chrono::steady_clock::now();
@@ -149,6 +154,7 @@ RetrainResult retrain(RetrainConfig c, Sequential& model, const Dataset& train, 
                              {"tau_warmup_epochs", c.tau_warmup_epochs}, {"lr_weights", c.lr_weights},
                              {"lr_means", c.lr_means}, {"lr_log_precisions", c.lr_log_precisions},
                              {"lr_mixing", c.lr_mixing}, {"components", c.components}, {"pi0", c.pi0},
+                             {"learn_pi0", c.learn_pi0}, {"pi0_concentration", c.pi0_concentration},
                              {"init", c.init}, {"seed", c.seed}, {"threads", c.threads}}}};
   return r;
 }
@@ -164,7 +170,8 @@ void save_prior(const GaussianMixturePrior& prior, const std::string& path) {
   const nlohmann::json options = {{"components", o.components}, {"pi_zero", o.pi_zero}, {"init", o.init},
                                   {"init_range", o.init_range}, {"init_sigma", o.init_sigma},
                                   {"alpha_zero", o.alpha_zero}, {"beta_zero", o.beta_zero}, {"alpha", o.alpha},
-                                  {"beta", o.beta}};
+                                  {"beta", o.beta}, {"learn_pi_zero", o.learn_pi_zero},
+                                  {"pi_zero_concentration", o.pi_zero_concentration}};
   write_safetensors(path, views, {{"sws.prior", options.dump()}});
 }
 
@@ -182,6 +189,8 @@ std::shared_ptr<GaussianMixturePrior> load_prior(const std::string& path, const 
     o.init_sigma = j.at("init_sigma").get<double>();
     o.alpha_zero = j.at("alpha_zero").get<double>(), o.beta_zero = j.at("beta_zero").get<double>();
     o.alpha = j.at("alpha").get<double>(), o.beta = j.at("beta").get<double>();
+    o.learn_pi_zero = j.value("learn_pi_zero", false);
+    o.pi_zero_concentration = j.value("pi_zero_concentration", o.pi_zero_concentration);
   } catch (const nlohmann::json::exception& e) {
     throw Error(path + ": malformed prior options: " + e.what());
   }

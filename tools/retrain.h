@@ -21,7 +21,9 @@ struct RetrainConfig {
   int64_t tau_warmup_epochs = -1;  // tau grows linearly over these epochs; < 0: preset
   double lr_weights = 0, lr_means = 0, lr_log_precisions = 0, lr_mixing = 0;
   int64_t components = 0;          // J
-  double pi0 = 0;                  // pi_0
+  double pi0 = 0;                  // pi_0 (its initial value when learned)
+  bool learn_pi0 = false;          // learn pi_0 under a Beta hyper-prior
+  double pi0_concentration = 1000; // kappa of that Beta hyper-prior (PriorOptions)
   std::string init;                // "range" (paper) or "fixed" (tutorial)
   uint64_t seed = 1;
   int threads = 2;
