@@ -51,6 +51,7 @@ expect "run: pi0 outside (0, 1) is refused" 1 "pi0 must lie strictly between 0 a
 expect "run: J < 2 is refused" 1 "at least 2" -- "$sws" run --components 1 --out "$tmp/y" --data "$data"
 expect "run: negative tau is refused" 1 "tau must be >= 0" -- "$sws" run --tau -1 --out "$tmp/y" --data "$data"
 expect "run: zero retraining epochs are refused" 1 "retrain-epochs must be at least 1" -- "$sws" run --retrain-epochs 0 --out "$tmp/y" --data "$data"
+expect "run: negative pi0 concentration is refused" 1 "pi0-concentration must be >= 0" -- "$sws" run --learn-pi0 --pi0-concentration -1 --out "$tmp/y" --data "$data"
 expect "run: unknown model is refused" 105 "lenet300" -- "$sws" run --model vgg --out "$tmp/y"
 expect "run --help shows an example" 0 "Example:" -- "$sws" run --help
 expect "quantize: a checkpoint is not a prior" 1 "not a prior file" -- \

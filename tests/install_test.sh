@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs sws from a build folder into a temporary prefix, builds examples/custom_model against
+# it with find_package(sws) as an outside project would, and runs it on real MNIST digits.
+# Usage: tests/install_test.sh BUILD_DIR MNIST_DIR
+set -euo pipefail
+build=$1 data=$2
+root=$(cd "$(dirname "$0")/.." && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
+for f in include/sws/core/tensor.h include/sws/compress/gaussian_mixture_prior.h lib/libsws.a \
+         lib/cmake/sws/swsConfig.cmake bin/sws; do
+  [[ -e $tmp/prefix/$f ]] || { echo "FAIL: install lacks $f"; exit 1; }
+done
+cmake -S "$root/examples/custom_model" -B "$tmp/example" -DCMAKE_PREFIX_PATH="$tmp/prefix" \
+  -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$tmp/example" -j2 >/dev/null
+"$tmp/example/custom_model" "$data" 5000
+echo "PASS: an outside project found sws, linked sws::sws and trained and compressed its own model"
