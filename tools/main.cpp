@@ -90,6 +90,7 @@ int main(int argc, char** argv) {
   pretrain->add_option("--train-limit", pre.train_limit, "use only the first N training images");
   pretrain->add_option("--test-limit", pre.test_limit, "evaluate on only the first N test images");
   pretrain->add_option("--out", pre.out_dir, "output folder: model.safetensors, metrics.json")->required();
+  pretrain->add_flag("--resume", pre.resume, "continue from OUT/checkpoints/ (written after every epoch)");
   pretrain->footer("Example:\n  sws pretrain --model lenet5 --epochs 12 --out runs/lenet5\n"
                    "Presets (epochs/batch/lr, cosine schedule): lenet300 20/64/1e-3, lenet5 12/64/1e-3, "
                    "tutorial 12/64/1e-3.");
@@ -119,6 +120,7 @@ int main(int argc, char** argv) {
   retrain->add_option("--train-limit", re_train_limit, "use only the first N training images");
   retrain->add_option("--test-limit", re_test_limit, "evaluate on only the first N test images");
   retrain->add_option("--out", re_out, "output folder: retrained.safetensors, prior.safetensors, metrics.json")->required();
+  retrain->add_flag("--resume", re.resume, "continue from OUT/checkpoints/ (written after every epoch)");
   retrain->footer("Example:\n  sws retrain --model lenet5 --weights runs/lenet5/model.safetensors --out runs/lenet5-sws");
 
   std::string q_model = "lenet5", q_weights, q_prior, q_data = "data/mnist", q_out, q_rule = "map";
@@ -142,6 +144,7 @@ int main(int argc, char** argv) {
   run->add_option("--model", run_config.model, "lenet300, lenet5 or tutorial")->check(CLI::IsMember(sws::model_names()))->capture_default_str();
   run->add_option("--out", run_config.out_dir, "output folder")->required();
   run->add_option("--from-pretrained", run_config.from_pretrained, "start from this checkpoint (skips stage 1)");
+  run->add_flag("--resume", run_config.resume, "continue an interrupted run from OUT/checkpoints/ (same flags)");
   run->add_option("--pretrain-epochs", run_config.pretrain_epochs, "pretraining epochs (the model's preset)");
   add_retrain_flags(run, run_config.retrain, "--retrain-epochs");
   run->add_option("--merge-kl", run_config.postprocess.merge_kl, "merge components whose KL divergence is below this")->capture_default_str();

@@ -58,6 +58,9 @@ void run_pipeline(RunConfig c) {
   PretrainConfig pre;
   pre.model = c.model, pre.epochs = c.pretrain_epochs, pre.seed = c.seed, pre.threads = c.threads;
   pre.data_dir = c.data_dir, pre.out_dir = c.out_dir, pre.train_limit = c.train_limit, pre.test_limit = c.test_limit;
+  // Each training stage writes its state after every epoch; --resume continues from there.
+  pre.checkpoint = c.out_dir + "/checkpoints/pretrain.safetensors", pre.resume = c.resume;
+  c.retrain.checkpoint = c.out_dir + "/checkpoints/retrain.safetensors", c.retrain.resume = c.resume;
   apply_pretrain_preset(pre);
   validate(pre);
   prepare_out_dir(c.out_dir);
@@ -106,6 +109,7 @@ void run_retrain_command(RetrainConfig c, const std::string& weights, const std:
   auto model = make_model(c.model, c.seed);
   load_checkpoint(*model, weights);
   const Mnist mnist = load_mnist(data_dir);
+  c.checkpoint = out_dir + "/checkpoints/retrain.safetensors";
   RetrainResult r = retrain(c, *model, make_dataset(mnist.train, train_limit), make_dataset(mnist.test, test_limit));
   save_checkpoint(*model, out_dir + "/retrained.safetensors", stage_metadata(c.model, "retrained"));
   save_prior(*r.prior, out_dir + "/prior.safetensors");

@@ -16,6 +16,7 @@ struct RunConfig {
   int64_t train_limit = 0, test_limit = 0;
   uint64_t seed = 1;
   int threads = 2;
+  bool resume = false;  // continue the stages from OUT/checkpoints/ (after a crash or a kill)
   RetrainConfig retrain;
   PostprocessConfig postprocess;
 };

@@ -15,7 +15,9 @@
 #include "nn/checkpoint.h"
 #include "nn/models.h"
 #include "optim/adam.h"
+#include "tools/finite_check.h"
 #include "tools/progress.h"
+#include "tools/resume.h"
 
 namespace sws {
 
@@ -68,12 +70,30 @@ PretrainResult pretrain(PretrainConfig c, const Dataset& train, const Dataset& t
                static_cast<long long>(test.size()), static_cast<long long>(c.epochs),
                static_cast<long long>(steps_per_epoch));
 
+  // What must not change between an interrupted run and its resumption.
+  const nlohmann::json settings = {{"model", c.model}, {"epochs", c.epochs}, {"batch", c.batch}, {"lr", c.lr},
+                                   {"schedule", c.schedule}, {"optimizer", "adam"}, {"seed", c.seed},
+                                   {"threads", c.threads}, {"train_images", n}, {"test_images", test.size()}};
   nlohmann::json epochs = nlohmann::json::array();
+  ResumeState resumed;
+  if (c.resume && !c.checkpoint.empty()) {
+    resumed = load_resume_state(c.checkpoint, settings, model->named_parameters(), adam);
+    if (resumed.epochs_done > 0) {
+      data_rng.set_state(resumed.rng_state);
+      epochs = resumed.history;
+      std::fprintf(stderr, "resuming from %s after epoch %lld\n", c.checkpoint.c_str(),
+                   static_cast<long long>(resumed.epochs_done));
+    }
+  }
   const auto run_start = std::chrono::steady_clock::now();
-  double accuracy = 0.0;
-  int64_t global_step = 0;
+  double accuracy = epochs.empty() ? 0.0 : epochs.back().at("test_accuracy").get<double>();
+  int64_t global_step = resumed.epochs_done * steps_per_epoch;
   Tensor x = Tensor::empty({c.batch, 1, 28, 28}), y = Tensor::empty({c.batch}, DType::I32);
-  for (int64_t epoch = 1; epoch <= c.epochs; ++epoch) {
+  const NamedTensors params = model->named_parameters();
+  auto elapsed = [&] {
+    return resumed.seconds + std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start).count();
+  };
+  for (int64_t epoch = resumed.epochs_done + 1; epoch <= c.epochs; ++epoch) {
     const auto epoch_start = std::chrono::steady_clock::now();
     const std::vector<int64_t> order = data_rng.permutation(n);
     ProgressLine progress("epoch " + std::to_string(epoch) + "/" + std::to_string(c.epochs));
@@ -94,7 +114,9 @@ PretrainResult pretrain(PretrainConfig c, const Dataset& train, const Dataset& t
                                           std::to_string(epoch) + ", step " + std::to_string(s + 1) +
                                           " (try a smaller --lr)");
       loss.backward();
+      check_finite(params, true, "pretraining", epoch, s + 1, "try a smaller --lr");
       adam.step();
+      check_finite(params, false, "pretraining", epoch, s + 1, "try a smaller --lr");
       loss_sum += value * count;
       char detail[64];
       std::snprintf(detail, sizeof detail, "loss %.4f", loss_sum / (start + count));
@@ -109,8 +131,10 @@ PretrainResult pretrain(PretrainConfig c, const Dataset& train, const Dataset& t
     std::fflush(stdout);
     epochs.push_back({{"epoch", epoch}, {"train_loss", loss_sum / n}, {"test_accuracy", accuracy},
                       {"train_seconds", train_seconds}});
+    if (!c.checkpoint.empty())
+      save_resume_state(c.checkpoint, {epoch, data_rng.state(), settings, epochs, elapsed()}, params, adam);
   }
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start).count();
+  const double seconds = elapsed();
 
   PretrainResult result;
   result.model = model;
@@ -124,9 +148,8 @@ PretrainResult pretrain(PretrainConfig c, const Dataset& train, const Dataset& t
       {"test_error", 1.0 - accuracy},
       {"seconds", seconds},
       {"epochs", epochs},
-      {"settings", {{"model", c.model}, {"epochs", c.epochs}, {"batch", c.batch}, {"lr", c.lr},
-                    {"schedule", c.schedule}, {"optimizer", "adam"}, {"seed", c.seed}, {"threads", c.threads},
-                    {"data", c.data_dir}, {"train_images", n}, {"test_images", test.size()}}}};
+      {"settings", settings}};
+  result.metrics["settings"]["data"] = c.data_dir;
   return result;
 }
 
@@ -135,6 +158,7 @@ double run_pretrain(PretrainConfig c) {
   validate(c);
   prepare_out_dir(c.out_dir);
   const Mnist mnist = load_mnist(c.data_dir);
+  c.checkpoint = c.out_dir + "/checkpoints/pretrain.safetensors";
   const PretrainResult r = pretrain(c, make_dataset(mnist.train, c.train_limit), make_dataset(mnist.test, c.test_limit));
   save_checkpoint(*r.model, c.out_dir + "/model.safetensors", {{"sws.model", c.model}, {"sws.stage", "pretrained"}});
   write_file_atomically(c.out_dir + "/metrics.json", r.metrics.dump(2) + "\n");

@@ -24,6 +24,8 @@ struct PretrainConfig {
   std::string out_dir;
   int64_t train_limit = 0;  // > 0: use only the first N training images (quick runs, tests)
   int64_t test_limit = 0;   // > 0: evaluate on only the first N test images
+  std::string checkpoint;   // the per-epoch resume file (tools/resume.h); "" = none
+  bool resume = false;      // continue from `checkpoint` if it exists
 };
 
 // Per-model defaults, chosen to reach the paper's pretrained accuracy on full MNIST.
@@ -39,7 +41,8 @@ struct PretrainResult {
   nlohmann::json metrics;  // accuracy, per-epoch losses and times, settings
 };
 
-// Trains a fresh model (presets applied to `config`), evaluating after each epoch.
+// Trains a fresh model (presets applied to `config`), evaluating after each epoch; writes
+// config.checkpoint after every epoch and, with config.resume, continues from it.
 PretrainResult pretrain(PretrainConfig config, const Dataset& train, const Dataset& test);
 
 // `sws pretrain`: loads MNIST, trains, writes OUT/model.safetensors and OUT/metrics.json.

@@ -11,7 +11,9 @@
 #include "core/threads.h"
 #include "nn/models.h"
 #include "optim/adam.h"
+#include "tools/finite_check.h"
 #include "tools/progress.h"
+#include "tools/resume.h"
 
 namespace sws {
 
@@ -55,7 +57,6 @@ std::vector<Tensor> prior_covered_tensors(const Module& model) { return model.pa
 
 namespace {
 
-// Stops the run at the first non-finite prior parameter, naming it.
 // Stops the run at the first non-finite prior parameter, or at a variance collapse (a
 // component narrower than 1e-5, which the Gamma hyper-priors exist to prevent), naming it.
 void check_prior(const GaussianMixturePrior& prior, int64_t epoch, int64_t step) {
@@ -69,13 +70,6 @@ void check_prior(const GaussianMixturePrior& prior, int64_t epoch, int64_t step)
     SWS_CHECK(gamma[j] < 23.0, where + ": the variance of mixture component " + std::to_string(j) +
                                    " collapsed (sigma = " + std::to_string(std::exp(-0.5 * gamma[j])) +
                                    "); try smaller --lr-log-precisions");
-}
-
-void check_model(const Module& model, int64_t epoch) {
-  for (const auto& [name, t] : model.named_parameters())
-    for (float v : t.to_float_vector())
-      SWS_CHECK(std::isfinite(v), "retraining diverged in epoch " + std::to_string(epoch) + ": parameter " + name +
-                                      " holds " + std::to_string(v));
 }
 
 nlohmann::json prior_snapshot(const GaussianMixturePrior& prior) {
@@ -101,11 +95,36 @@ RetrainResult retrain(RetrainConfig c, Sequential& model, const Dataset& train, 
   std::fprintf(stderr, "retrain %s: J = %lld, pi0 = %g%s, tau = %g, %lld epochs of %lld steps\n", c.model.c_str(),
                static_cast<long long>(c.components), c.pi0, c.learn_pi0 ? " (learned)" : "", c.tau, static_cast<long long>(c.epochs),
                static_cast<long long>(steps_per_epoch));
+  const nlohmann::json settings = {
+      {"model", c.model}, {"epochs", c.epochs}, {"batch", c.batch}, {"tau", c.tau},
+      {"tau_warmup_epochs", c.tau_warmup_epochs}, {"lr_weights", c.lr_weights}, {"lr_means", c.lr_means},
+      {"lr_log_precisions", c.lr_log_precisions}, {"lr_mixing", c.lr_mixing}, {"components", c.components},
+      {"pi0", c.pi0}, {"learn_pi0", c.learn_pi0}, {"pi0_concentration", c.pi0_concentration}, {"init", c.init},
+      {"seed", c.seed}, {"threads", c.threads}, {"train_images", n}, {"test_images", test.size()}};
+  NamedTensors state_tensors = model.named_parameters();
+  for (const auto& named : prior->named_parameters()) state_tensors.push_back(named);
   nlohmann::json epochs = nlohmann::json::array(), trajectory = nlohmann::json::array({prior_snapshot(*prior)});
+  ResumeState resumed;
+  if (c.resume && !c.checkpoint.empty()) {
+    // The prior was initialised from the pretrained weights above, as in the interrupted run;
+    // now every learned tensor, the optimiser and the data order take their saved values.
+    resumed = load_resume_state(c.checkpoint, settings, state_tensors, adam);
+    if (resumed.epochs_done > 0) {
+      data_rng.set_state(resumed.rng_state);
+      epochs = resumed.history.at("epochs");
+      trajectory = resumed.history.at("prior_trajectory");
+      std::fprintf(stderr, "resuming from %s after epoch %lld\n", c.checkpoint.c_str(),
+                   static_cast<long long>(resumed.epochs_done));
+    }
+  }
   const auto start_time = std::chrono::steady_clock::now();
-  double accuracy = 0;
+  auto elapsed = [&] {
+    return resumed.seconds + std::chrono::duration<double>(std::chrono::steady_clock::now() - start_time).count();
+  };
+  double accuracy = epochs.empty() ? 0.0 : epochs.back().at("test_accuracy").get<double>();
+  const NamedTensors params = model.named_parameters();
   Tensor x = Tensor::empty({c.batch, 1, 28, 28}), y = Tensor::empty({c.batch}, DType::I32);
-  for (int64_t epoch = 1; epoch <= c.epochs; ++epoch) {
+  for (int64_t epoch = resumed.epochs_done + 1; epoch <= c.epochs; ++epoch) {
     const auto epoch_start = std::chrono::steady_clock::now();
     // tau warm-up: linear from tau / warmup to tau over the first epochs.
     const double tau = c.tau_warmup_epochs > 0 ? c.tau * std::min(1.0, double(epoch) / c.tau_warmup_epochs) : c.tau;
@@ -124,7 +143,9 @@ RetrainResult retrain(RetrainConfig c, Sequential& model, const Dataset& train, 
       SWS_CHECK(std::isfinite(value), "retraining diverged at epoch " + std::to_string(epoch) + ", step " +
                                           std::to_string(s + 1) + ": the loss is " + std::to_string(value));
       loss.backward();
+      check_finite(params, true, "retraining", epoch, s + 1, "try a smaller --tau or --lr-weights");
       adam.step();
+      check_finite(params, false, "retraining", epoch, s + 1, "try a smaller --tau or --lr-weights");
       check_prior(*prior, epoch, s + 1);
       ce_sum += ce.item() * count;
       complexity = prior_term.item();
@@ -133,7 +154,6 @@ RetrainResult retrain(RetrainConfig c, Sequential& model, const Dataset& train, 
       progress.update(s + 1, steps_per_epoch, first + count, detail);
     }
     progress.finish();
-    check_model(model, epoch);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
     accuracy = evaluate_accuracy(model, test);
     std::printf("retrain epoch %lld/%lld  cross-entropy %.4f  complexity %.5g  test accuracy %.2f%%  (%s)\n",
@@ -143,19 +163,18 @@ RetrainResult retrain(RetrainConfig c, Sequential& model, const Dataset& train, 
     epochs.push_back({{"epoch", epoch}, {"cross_entropy", ce_sum / n}, {"complexity", complexity}, {"tau", tau},
                       {"test_accuracy", accuracy}, {"train_seconds", seconds}});
     trajectory.push_back(prior_snapshot(*prior));
+    if (!c.checkpoint.empty())
+      save_resume_state(c.checkpoint,
+                        {epoch, data_rng.state(), settings, {{"epochs", epochs}, {"prior_trajectory", trajectory}}, elapsed()},
+                        state_tensors, adam);
   }
   RetrainResult r;
   r.prior = prior;
   r.test_accuracy = accuracy;
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_time).count();
+  r.seconds = elapsed();
   r.metrics = {{"stage", "retrained"}, {"test_accuracy", accuracy}, {"seconds", r.seconds}, {"epochs", epochs},
                {"prior_trajectory", trajectory},
-               {"settings", {{"epochs", c.epochs}, {"batch", c.batch}, {"tau", c.tau},
-                             {"tau_warmup_epochs", c.tau_warmup_epochs}, {"lr_weights", c.lr_weights},
-                             {"lr_means", c.lr_means}, {"lr_log_precisions", c.lr_log_precisions},
-                             {"lr_mixing", c.lr_mixing}, {"components", c.components}, {"pi0", c.pi0},
-                             {"learn_pi0", c.learn_pi0}, {"pi0_concentration", c.pi0_concentration},
-                             {"init", c.init}, {"seed", c.seed}, {"threads", c.threads}}}};
+               {"settings", settings}};
   return r;
 }
 

@@ -27,6 +27,8 @@ struct RetrainConfig {
   std::string init;                // "range" (paper) or "fixed" (tutorial)
   uint64_t seed = 1;
   int threads = 2;
+  std::string checkpoint;  // the per-epoch resume file (tools/resume.h); "" = none
+  bool resume = false;     // continue from `checkpoint` if it exists
 };
 
 // Fills unset settings with the model's preset (tutorial preset for "tutorial", the paper's for
