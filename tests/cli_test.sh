@@ -85,5 +85,42 @@ expect "quantize reproduces stage 3 from the saved prior" 0 "quantized: test acc
   "$sws" quantize --model lenet300 --weights "$tmp/pipe/retrained.safetensors" --prior "$tmp/pipe/prior.safetensors" \
   --assign ml --test-limit 1000 --out "$tmp/requant" --data "$data"
 
+# The figures: every PNG has its expected size, the film is a GIF with one frame per epoch, and
+# `sws plot` redraws them from the run's files alone.
+figures_ok() {
+  python3 - "$1" <<'PY'
+import struct, sys
+d = sys.argv[1]
+def png_size(path):
+    b = open(path, "rb").read(32)
+    assert b[:8] == b"\x89PNG\r\n\x1a\n", path
+    return struct.unpack(">II", b[16:24])
+for name, size in [("reference", (800, 500)), ("retrained", (800, 500)), ("post-processed", (800, 500)),
+                   ("trajectories", (800, 500)), ("scatter", (800, 800)), ("frames/epoch_001", (800, 500)),
+                   ("frames/epoch_002", (800, 500))]:
+    assert png_size(f"{d}/{name}.png") == size, (name, png_size(f"{d}/{name}.png"))
+g = open(f"{d}/retraining.gif", "rb").read()
+assert g[:6] == b"GIF89a" and struct.unpack("<HH", g[6:10]) == (800, 500)
+def skip_sub_blocks(i):
+    while g[i]: i += g[i] + 1
+    return i + 1
+i, frames = 13 + ((3 << ((g[10] & 7) + 1)) if g[10] & 0x80 else 0), 0
+while g[i] != 0x3B:  # walk the blocks up to the trailer
+    if g[i] == 0x21: i = skip_sub_blocks(i + 2)
+    elif g[i] == 0x2C:
+        flags = g[i + 9]
+        i += 10 + ((3 << ((flags & 7) + 1)) if flags & 0x80 else 0)
+        i = skip_sub_blocks(i + 1)
+        frames += 1
+    else: raise AssertionError(f"bad GIF block {g[i]:#x} at {i}")
+assert frames == 2, frames  # one frame per retraining epoch
+PY
+}
+figures_ok "$tmp/pipe/figures" && pass "run drew the figures and the film" || fail "run drew the figures and the film"
+rm -rf "$tmp/pipe/figures"
+expect "plot redraws the figures of a run" 0 "wrote .*figures" -- "$sws" plot "$tmp/pipe"
+figures_ok "$tmp/pipe/figures" && pass "plot redrew every figure" || fail "plot redrew every figure"
+expect "plot of a folder without a run is refused" 1 "metrics.json" -- "$sws" plot "$tmp/nope"
+
 echo "$failures failure(s)"
 exit $((failures > 0))

@@ -15,6 +15,7 @@
 #include "nn/checkpoint.h"
 #include "nn/dataset.h"
 #include "nn/models.h"
+#include "tools/figures.h"
 #include "tools/pipeline.h"
 
 namespace {
@@ -145,6 +146,9 @@ int main(int argc, char** argv) {
   run->add_option("--out", run_config.out_dir, "output folder")->required();
   run->add_option("--from-pretrained", run_config.from_pretrained, "start from this checkpoint (skips stage 1)");
   run->add_flag("--resume", run_config.resume, "continue an interrupted run from OUT/checkpoints/ (same flags)");
+  bool no_figures = false;
+  run->add_flag("--no-figures", no_figures, "do not draw OUT/figures/ (histograms, trajectories, scatter, film)");
+  run->add_option("--frame-every", run_config.frame_every, "draw the film's frame every k epochs")->capture_default_str();
   run->add_option("--pretrain-epochs", run_config.pretrain_epochs, "pretraining epochs (the model's preset)");
   add_retrain_flags(run, run_config.retrain, "--retrain-epochs");
   run->add_option("--merge-kl", run_config.postprocess.merge_kl, "merge components whose KL divergence is below this")->capture_default_str();
@@ -156,6 +160,13 @@ int main(int argc, char** argv) {
   run->add_option("--test-limit", run_config.test_limit, "evaluate on only the first N test images");
   run->footer("Example:\n  sws run --model lenet5 --out runs/lenet5\n  sws run --model tutorial --from-pretrained "
               "runs/tutorial/pretrained.safetensors --retrain-epochs 10 --out runs/tutorial-short");
+
+  std::string plot_dir;
+  bool plot_no_frames = false;
+  CLI::App* plot = app.add_subcommand("plot", "Redraw the figures of a finished run from its files");
+  plot->add_option("RUN_DIR", plot_dir, "the folder of a finished `sws run`")->required();
+  plot->add_flag("--no-frames", plot_no_frames, "skip figures/frames/*.png (the GIF is still drawn)");
+  plot->footer("Example:\n  sws plot runs/lenet5   (writes runs/lenet5/figures/)");
 
   try {
     app.parse(argc, argv);
@@ -169,6 +180,11 @@ int main(int argc, char** argv) {
       SWS_CHECK(!pretrain->count("--batch") || pre.batch >= 1, "--batch must be at least 1, got " + std::to_string(pre.batch));
       SWS_CHECK(!pretrain->count("--lr") || pre.lr > 0, "--lr must be positive, got " + std::to_string(pre.lr));
       sws::run_pretrain(pre);
+      return 0;
+    }
+    if (*plot) {
+      const double seconds = sws::draw_run_figures(plot_dir, !plot_no_frames);
+      std::printf("wrote %s/figures/ in %.1f s\n", plot_dir.c_str(), seconds);
       return 0;
     }
     if (*eval) return run_eval(eval_model, eval_weights, eval_data, eval_threads, eval_limit);
@@ -185,6 +201,7 @@ int main(int argc, char** argv) {
     if (*run) {
       check_explicit(run, run_config.retrain, "--retrain-epochs");
       SWS_CHECK(!run->count("--pretrain-epochs") || run_config.pretrain_epochs >= 1, "--pretrain-epochs must be at least 1");
+      run_config.figures = !no_figures;
       run_config.postprocess.rule = run_rule == "ml" ? sws::Assignment::MaximumLikelihood : sws::Assignment::MaximumAPosteriori;
       sws::run_pipeline(run_config);
       return 0;

@@ -8,6 +8,7 @@
 #include "core/threads.h"
 #include "nn/checkpoint.h"
 #include "nn/models.h"
+#include "tools/figures.h"
 #include "tools/progress.h"
 
 namespace sws {
@@ -61,6 +62,7 @@ void run_pipeline(RunConfig c) {
   // Each training stage writes its state after every epoch; --resume continues from there.
   pre.checkpoint = c.out_dir + "/checkpoints/pretrain.safetensors", pre.resume = c.resume;
   c.retrain.checkpoint = c.out_dir + "/checkpoints/retrain.safetensors", c.retrain.resume = c.resume;
+  if (c.figures) c.retrain.frames_dir = c.out_dir, c.retrain.frame_every = c.frame_every;
   apply_pretrain_preset(pre);
   validate(pre);
   prepare_out_dir(c.out_dir);
@@ -96,6 +98,21 @@ void run_pipeline(RunConfig c) {
                             {"parameters", q.account.parameters}};
   save_checkpoint(*model, c.out_dir + "/quantized.safetensors", stage_metadata(c.model, "quantized"));
   write_json(c.out_dir + "/metrics.json", metrics);
+  if (c.figures) {
+    // The figures read the run's files back, as `sws plot` does.
+    double per_epoch_figures = 0, per_epoch_training = 0;
+    for (const auto& e : r.metrics["epochs"])
+      per_epoch_figures += e.value("figure_seconds", 0.0), per_epoch_training += e.value("train_seconds", 0.0);
+    const double final_seconds = draw_run_figures(c.out_dir, false);
+    metrics["figures"] = {{"folder", c.out_dir + "/figures"},
+                          {"per_epoch_seconds", per_epoch_figures / std::max<size_t>(1, r.metrics["epochs"].size())},
+                          {"fraction_of_retraining", per_epoch_training > 0 ? per_epoch_figures / per_epoch_training : 0.0},
+                          {"final_seconds", final_seconds}};
+    write_json(c.out_dir + "/metrics.json", metrics);
+    std::printf("figures: %s/figures (per epoch %.0f ms = %.2f%% of the epoch's training; final set %.1f s)\n",
+                c.out_dir.c_str(), 1e3 * metrics["figures"]["per_epoch_seconds"].get<double>(),
+                100 * metrics["figures"]["fraction_of_retraining"].get<double>(), final_seconds);
+  }
   const std::string md = report(c.model, metrics, q.account);
   write_file_atomically(c.out_dir + "/report.md", md);
   std::printf("\n%s\nwrote %s/{pretrained,retrained,quantized}.safetensors, prior.safetensors, metrics.json, report.md\n",

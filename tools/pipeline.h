@@ -17,12 +17,15 @@ struct RunConfig {
   uint64_t seed = 1;
   int threads = 2;
   bool resume = false;  // continue the stages from OUT/checkpoints/ (after a crash or a kill)
+  bool figures = true;  // draw OUT/figures/ (tools/figures.h)
+  int64_t frame_every = 1;
   RetrainConfig retrain;
   PostprocessConfig postprocess;
 };
 
 // `sws run`: pretrain (or load --from-pretrained), retrain, post-process; writes into OUT
-// pretrained / retrained / quantized .safetensors, prior.safetensors, metrics.json, report.md.
+// pretrained / retrained / quantized .safetensors, prior.safetensors, metrics.json, report.md
+// and, unless config.figures is false, the figures (tools/figures.h).
 void run_pipeline(RunConfig config);
 
 // `sws retrain`: retrains a checkpoint; writes OUT/retrained.safetensors, OUT/prior.safetensors

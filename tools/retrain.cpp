@@ -11,6 +11,7 @@
 #include "core/threads.h"
 #include "nn/models.h"
 #include "optim/adam.h"
+#include "tools/figures.h"
 #include "tools/finite_check.h"
 #include "tools/progress.h"
 #include "tools/resume.h"
@@ -40,6 +41,7 @@ void apply_retrain_preset(RetrainConfig& c) {
   for (double lr : {c.lr_weights, c.lr_means, c.lr_log_precisions, c.lr_mixing})
     SWS_CHECK(lr > 0 && std::isfinite(lr), "retraining learning rates must be positive");
   SWS_CHECK(c.threads >= 1, "--threads must be at least 1");
+  SWS_CHECK(c.frame_every >= 1, "--frame-every must be at least 1");
   validate(prior_options(c));
 }
 
@@ -101,6 +103,9 @@ RetrainResult retrain(RetrainConfig c, Sequential& model, const Dataset& train, 
       {"lr_log_precisions", c.lr_log_precisions}, {"lr_mixing", c.lr_mixing}, {"components", c.components},
       {"pi0", c.pi0}, {"learn_pi0", c.learn_pi0}, {"pi0_concentration", c.pi0_concentration}, {"init", c.init},
       {"seed", c.seed}, {"threads", c.threads}, {"train_images", n}, {"test_images", test.size()}};
+  // Each epoch's weight histogram is kept in the metrics (the film of the run, tools/figures.h),
+  // over a range fixed from the pretrained weights so that the frames line up.
+  const double histogram_range = histogram_limit(weights);
   NamedTensors state_tensors = model.named_parameters();
   for (const auto& named : prior->named_parameters()) state_tensors.push_back(named);
   nlohmann::json epochs = nlohmann::json::array(), trajectory = nlohmann::json::array({prior_snapshot(*prior)});
@@ -160,9 +165,16 @@ RetrainResult retrain(RetrainConfig c, Sequential& model, const Dataset& train, 
                 static_cast<long long>(epoch), static_cast<long long>(c.epochs), ce_sum / n, complexity,
                 100.0 * accuracy, format_duration(seconds).c_str());
     std::fflush(stdout);
+    const auto figure_start = std::chrono::steady_clock::now();
+    nlohmann::json histogram = weight_histogram(weights, histogram_range);
     epochs.push_back({{"epoch", epoch}, {"cross_entropy", ce_sum / n}, {"complexity", complexity}, {"tau", tau},
-                      {"test_accuracy", accuracy}, {"train_seconds", seconds}});
+                      {"test_accuracy", accuracy}, {"train_seconds", seconds},
+                      {"weight_histogram", std::move(histogram)}});
     trajectory.push_back(prior_snapshot(*prior));
+    if (!c.frames_dir.empty() && (epoch % c.frame_every == 0 || epoch == c.epochs))
+      draw_epoch_frame(c.frames_dir, epoch, c.epochs, c.model, epochs.back()["weight_histogram"], trajectory.back());
+    // The figures' cost (histogram and frame), to check it stays a small fraction of the epoch.
+    epochs.back()["figure_seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - figure_start).count();
     if (!c.checkpoint.empty())
       save_resume_state(c.checkpoint,
                         {epoch, data_rng.state(), settings, {{"epochs", epochs}, {"prior_trajectory", trajectory}}, elapsed()},

@@ -29,6 +29,8 @@ struct RetrainConfig {
   int threads = 2;
   std::string checkpoint;  // the per-epoch resume file (tools/resume.h); "" = none
   bool resume = false;     // continue from `checkpoint` if it exists
+  std::string frames_dir;  // a run folder: draw figures/frames/epoch_NNN.png there; "" = none
+  int64_t frame_every = 1; // draw every k-th epoch's frame (and the last)
 };
 
 // Fills unset settings with the model's preset (tutorial preset for "tutorial", the paper's for
