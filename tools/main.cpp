@@ -45,7 +45,7 @@ int run_eval(const std::string& model_flag, const std::string& weights, const st
 void add_retrain_flags(CLI::App* app, sws::RetrainConfig& r, const std::string& epochs_flag) {
   app->add_option(epochs_flag, r.epochs, "retraining epochs (preset 30; lenet300 100)");
   app->add_option("--batch", r.batch, "retraining batch (preset 256)");
-  app->add_option("--tau", r.tau, "weight of the complexity term (preset: 0.005; tutorial 0.003)");
+  app->add_option("--tau", r.tau, "weight of the complexity term (preset: lenet300 0.005, lenet5 0.015, tutorial 0.003)");
   app->add_option("--tau-warmup", r.tau_warmup_epochs, "epochs over which tau rises linearly (preset 0)");
   app->add_option("--pi0", r.pi0, "mixing proportion of the zero component (preset 0.999; tutorial 0.99)");
   app->add_flag("--learn-pi0", r.learn_pi0, "learn pi_0 (from --pi0) under a Beta hyper-prior");
@@ -93,7 +93,7 @@ int main(int argc, char** argv) {
   pretrain->add_option("--out", pre.out_dir, "output folder: model.safetensors, metrics.json")->required();
   pretrain->add_flag("--resume", pre.resume, "continue from OUT/checkpoints/ (written after every epoch)");
   pretrain->footer("Example:\n  sws pretrain --model lenet5 --epochs 12 --out runs/lenet5\n"
-                   "Presets (epochs/batch/lr, cosine schedule): lenet300 20/64/1e-3, lenet5 12/64/1e-3, "
+                   "Presets (epochs/batch/lr, cosine schedule): lenet300 20/64/1e-3, lenet5 20/64/1e-3, "
                    "tutorial 12/64/1e-3.");
 
   std::string eval_model, eval_weights, eval_data = "data/mnist";
@@ -133,6 +133,9 @@ int main(int argc, char** argv) {
   quantize->add_option("--prior", q_prior, "the prior learned with it (prior.safetensors)")->required();
   quantize->add_option("--merge-kl", q_config.merge_kl, "merge components whose KL divergence is below this")->capture_default_str();
   quantize->add_option("--assign", q_rule, "map (with mixing proportions) or ml")->check(CLI::IsMember({"map", "ml"}))->capture_default_str();
+  quantize->add_option("--finetune-epochs", q_config.finetune.epochs,
+                      "then fine-tune the shared values for N epochs, assignments fixed (0: off; preset: lenet5 1, others 0)");
+  quantize->add_option("--finetune-lr", q_config.finetune.lr, "Adam rate of that fine-tuning")->capture_default_str();
   quantize->add_option("--data", q_data, "folder with the four MNIST IDX files")->capture_default_str();
   quantize->add_option("--test-limit", q_test_limit, "evaluate on only the first N test images");
   quantize->add_option("--out", q_out, "output folder: quantized.safetensors, metrics.json")->required();
@@ -152,6 +155,9 @@ int main(int argc, char** argv) {
   run->add_option("--pretrain-epochs", run_config.pretrain_epochs, "pretraining epochs (the model's preset)");
   add_retrain_flags(run, run_config.retrain, "--retrain-epochs");
   run->add_option("--merge-kl", run_config.postprocess.merge_kl, "merge components whose KL divergence is below this")->capture_default_str();
+  run->add_option("--finetune-epochs", run_config.postprocess.finetune.epochs,
+                 "fine-tune the shared values for N epochs after quantising, assignments fixed (0: off; preset: lenet5 1, others 0)");
+  run->add_option("--finetune-lr", run_config.postprocess.finetune.lr, "Adam rate of that fine-tuning")->capture_default_str();
   run->add_option("--assign", run_rule, "map or ml")->check(CLI::IsMember({"map", "ml"}))->capture_default_str();
   run->add_option("--seed", run_config.seed, "seed of initialisation and data order")->capture_default_str();
   run->add_option("--threads", run_config.threads, "CPU threads")->capture_default_str();
@@ -194,6 +200,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*quantize) {
+      SWS_CHECK(!quantize->count("--finetune-epochs") || q_config.finetune.epochs >= 0, "--finetune-epochs must be >= 0");
       q_config.rule = q_rule == "ml" ? sws::Assignment::MaximumLikelihood : sws::Assignment::MaximumAPosteriori;
       sws::run_quantize_command(q_model, q_weights, q_prior, q_data, q_out, q_test_limit, q_config);
       return 0;
@@ -202,6 +209,7 @@ int main(int argc, char** argv) {
       check_explicit(run, run_config.retrain, "--retrain-epochs");
       SWS_CHECK(!run->count("--pretrain-epochs") || run_config.pretrain_epochs >= 1, "--pretrain-epochs must be at least 1");
       run_config.figures = !no_figures;
+      SWS_CHECK(!run->count("--finetune-epochs") || run_config.postprocess.finetune.epochs >= 0, "--finetune-epochs must be >= 0");
       run_config.postprocess.rule = run_rule == "ml" ? sws::Assignment::MaximumLikelihood : sws::Assignment::MaximumAPosteriori;
       sws::run_pipeline(run_config);
       return 0;

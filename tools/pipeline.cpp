@@ -56,6 +56,7 @@ void run_pipeline(RunConfig c) {
   c.retrain.seed = c.seed;
   c.retrain.threads = c.threads;
   apply_retrain_preset(c.retrain);  // validate every flag before any work
+  apply_postprocess_preset(c.model, c.postprocess);
   PretrainConfig pre;
   pre.model = c.model, pre.epochs = c.pretrain_epochs, pre.seed = c.seed, pre.threads = c.threads;
   pre.data_dir = c.data_dir, pre.out_dir = c.out_dir, pre.train_limit = c.train_limit, pre.test_limit = c.test_limit;
@@ -92,7 +93,7 @@ void run_pipeline(RunConfig c) {
   save_prior(*r.prior, c.out_dir + "/prior.safetensors");
 
   std::printf("== stage 3/3: post-processing\n");
-  PostprocessResult q = postprocess(*model, *r.prior, test, c.postprocess);
+  PostprocessResult q = postprocess(*model, *r.prior, train, test, c.postprocess);
   metrics["quantized"] = q.metrics;
   metrics["compression"] = {{"paper_rate", q.account.rate()}, {"paper_bits", q.account.total_bits},
                             {"parameters", q.account.parameters}};
@@ -137,13 +138,14 @@ void run_retrain_command(RetrainConfig c, const std::string& weights, const std:
 
 void run_quantize_command(const std::string& model_name, const std::string& weights, const std::string& prior_path,
                           const std::string& data_dir, const std::string& out_dir, int64_t test_limit,
-                          const PostprocessConfig& config) {
+                          PostprocessConfig config) {
+  apply_postprocess_preset(model_name, config);
   prepare_out_dir(out_dir);
   auto model = make_model(model_name, 0);
   load_checkpoint(*model, weights);
   auto prior = load_prior(prior_path, prior_covered_tensors(*model));
   const Mnist mnist = load_mnist(data_dir);
-  PostprocessResult q = postprocess(*model, *prior, make_dataset(mnist.test, test_limit), config);
+  PostprocessResult q = postprocess(*model, *prior, make_dataset(mnist.train), make_dataset(mnist.test, test_limit), config);
   save_checkpoint(*model, out_dir + "/quantized.safetensors", stage_metadata(model_name, "quantized"));
   write_json(out_dir + "/metrics.json", {{"model", model_name}, {"quantized", q.metrics},
                                          {"compression", {{"paper_rate", q.account.rate()}, {"paper_bits", q.account.total_bits}}}});

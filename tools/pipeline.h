@@ -37,6 +37,6 @@ void run_retrain_command(RetrainConfig config, const std::string& weights, const
 // OUT/quantized.safetensors and OUT/metrics.json.
 void run_quantize_command(const std::string& model, const std::string& weights, const std::string& prior_path,
                           const std::string& data_dir, const std::string& out_dir, int64_t test_limit,
-                          const PostprocessConfig& config);
+                          PostprocessConfig config);
 
 }  // namespace sws

@@ -27,7 +27,7 @@ void apply_pretrain_preset(PretrainConfig& c) {
   struct Preset { int64_t epochs, batch; double lr; };
   Preset p{};
   if (c.model == "lenet300") p = {20, 64, 1e-3};
-  else if (c.model == "lenet5") p = {12, 64, 1e-3};
+  else if (c.model == "lenet5") p = {20, 64, 1e-3};  // 12 reach 99.30%, 20 99.31% and lose less under tau 0.015 (README)
   else if (c.model == "tutorial") p = {12, 64, 1e-3};
   else make_model(c.model, 0);  // throws the "unknown model" error
   if (c.epochs == 0) c.epochs = p.epochs;

@@ -25,7 +25,8 @@ void apply_retrain_preset(RetrainConfig& c) {
   // on the components (after 30, 28% still sit between them and quantisation costs 24 points).
   if (c.epochs == 0) c.epochs = c.model == "lenet300" ? 100 : 30;
   if (c.batch == 0) c.batch = 256;
-  if (c.tau < 0) c.tau = tutorial ? 0.003 : 0.005;
+  // LeNet-5: tau = 0.015 rather than the paper's 0.005, which stops at 107x (README, tau sweep).
+  if (c.tau < 0) c.tau = tutorial ? 0.003 : c.model == "lenet5" ? 0.015 : 0.005;
   if (c.tau_warmup_epochs < 0) c.tau_warmup_epochs = 0;
   if (c.lr_weights == 0) c.lr_weights = 5e-4;
   if (c.lr_means == 0) c.lr_means = 1e-4;
