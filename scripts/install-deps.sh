@@ -2,7 +2,7 @@
 # Installs what sws builds with, from Debian's archive (skips what is already there).
 set -euo pipefail
 packages=(build-essential cmake libopenblas-openmp-dev doctest-dev libcli11-dev nlohmann-json3-dev
-          libstb-dev fonts-dejavu-core zlib1g-dev curl ca-certificates python3 gzip)
+          libstb-dev fonts-dejavu-core zlib1g-dev clang libclang-rt-14-dev curl ca-certificates python3 gzip)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -63,7 +63,7 @@ expect "quantize: a checkpoint is not a prior" 1 "not a prior file" -- \
 expect "run: all three stages on a small subset" 0 "wrote .*report.md" -- \
   "$sws" run --model lenet300 --pretrain-epochs 3 --retrain-epochs 2 --assign ml --train-limit 5000 --test-limit 1000 \
   --out "$tmp/pipe" --data "$data"
-for f in pretrained.safetensors retrained.safetensors quantized.safetensors prior.safetensors metrics.json report.md; do
+for f in pretrained.safetensors retrained.safetensors quantized.safetensors model.sws prior.safetensors metrics.json report.md; do
   [[ -s $tmp/pipe/$f ]] && pass "run wrote $f" || fail "run wrote $f"
 done
 if python3 - "$tmp/pipe/metrics.json" <<'PY'
@@ -76,6 +76,9 @@ assert q["test_accuracy"] > 0.5, q["test_accuracy"]          # far above chance 
 assert 0 < q["nonzero_fraction"] < 1, q["nonzero_fraction"]  # sparse, not empty
 assert 1 <= q["distinct_values"] <= 16, q["distinct_values"]  # quantised to the mixture's means
 assert m["compression"]["paper_rate"] > 1
+import os
+assert m["compression"]["file_bytes"] == os.path.getsize(os.path.dirname(sys.argv[1]) + "/model.sws")
+assert abs(m["compression"]["file_rate"] - 4 * q["parameters"] / m["compression"]["file_bytes"]) < 1e-9
 PY
 then pass "metrics.json: accuracy above chance, sparse, quantised"; else fail "metrics.json: accuracy above chance, sparse, quantised"; fi
 accuracy=$(python3 -c "import json,sys; print('%.2f' % (100 * json.load(open(sys.argv[1]))['quantized']['test_accuracy']))" "$tmp/pipe/metrics.json")
@@ -84,6 +87,27 @@ expect "eval of the quantised checkpoint agrees with the run" 0 "test accuracy $
 expect "quantize reproduces stage 3 from the saved prior" 0 "quantized: test accuracy $accuracy%" -- \
   "$sws" quantize --model lenet300 --weights "$tmp/pipe/retrained.safetensors" --prior "$tmp/pipe/prior.safetensors" \
   --assign ml --test-limit 1000 --out "$tmp/requant" --data "$data"
+
+# The .sws file: exact round trip, evaluation straight from it, inspection, refusals.
+expect "eval reads the .sws file" 0 "test accuracy $accuracy%" -- \
+  "$sws" eval "$tmp/pipe/model.sws" --data "$data" --test-limit 1000
+expect "decompress writes the dense checkpoint" 0 "wrote" -- "$sws" decompress "$tmp/pipe/model.sws" -o "$tmp/dense.safetensors"
+cmp -s "$tmp/dense.safetensors" "$tmp/pipe/quantized.safetensors" && pass "decompressed checkpoint is bit-identical to quantized.safetensors" \
+  || fail "decompressed checkpoint is bit-identical to quantized.safetensors"
+expect "compress of a run folder" 0 "bytes for 266610 parameters" -- "$sws" compress "$tmp/pipe" -o "$tmp/again.sws"
+cmp -s "$tmp/again.sws" "$tmp/pipe/model.sws" && pass "compress reproduces the run's model.sws" || fail "compress reproduces the run's model.sws"
+if "$sws" inspect "$tmp/pipe/model.sws" --json | python3 -c "
+import json, sys; j = json.load(sys.stdin)
+assert j['architecture'] == 'lenet300' and j['parameters'] == 266610 and len(j['tensors']) == 6
+assert sum(t['bytes'] for t in j['tensors']) < j['file_bytes']"; then pass "inspect --json"; else fail "inspect --json"; fi
+expect "compress refuses an unquantised checkpoint" 1 "not quantised" -- "$sws" compress "$tmp/pipe/pretrained.safetensors" -o "$tmp/no.sws"
+[[ ! -e $tmp/no.sws ]] && pass "refused compress wrote nothing" || fail "refused compress wrote nothing"
+head -c 300 "$tmp/pipe/model.sws" > "$tmp/truncated.sws"
+expect "eval of a truncated .sws file is refused" 1 "truncated.sws" -- "$sws" eval "$tmp/truncated.sws" --data "$data"
+python3 -c "
+import sys; b = bytearray(open(sys.argv[1], 'rb').read()); b[len(b) // 2] ^= 0x10; open(sys.argv[2], 'wb').write(b)" \
+  "$tmp/pipe/model.sws" "$tmp/flipped.sws"
+expect "inspect of a corrupted .sws file is refused" 1 "flipped.sws" -- "$sws" inspect "$tmp/flipped.sws"
 
 # The figures: every PNG has its expected size, the film is a GIF with one frame per epoch, and
 # `sws plot` redraws them from the run's files alone.

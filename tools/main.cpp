@@ -16,6 +16,7 @@
 #include "nn/dataset.h"
 #include "nn/models.h"
 #include "tools/figures.h"
+#include "tools/model_file.h"
 #include "tools/pipeline.h"
 
 namespace {
@@ -23,16 +24,8 @@ namespace {
 int run_eval(const std::string& model_flag, const std::string& weights, const std::string& data_dir, int threads,
              int64_t test_limit) {
   sws::set_num_threads(threads);
-  std::string model_name = model_flag;
-  if (model_name.empty()) {
-    // The architecture is recorded in the checkpoint's metadata by sws.
-    const auto meta = sws::read_safetensors(weights).metadata;
-    auto it = meta.find("sws.model");
-    SWS_CHECK(it != meta.end(), weights + ": no 'sws.model' in its metadata; pass --model");
-    model_name = it->second;
-  }
-  auto model = sws::make_model(model_name, 0);
-  sws::load_checkpoint(*model, weights);
+  std::string model_name;
+  auto model = sws::load_model_file(weights, model_flag, &model_name);  // a checkpoint or a .sws file
   const sws::Mnist mnist = sws::load_mnist(data_dir);
   const sws::Dataset test = sws::make_dataset(mnist.test, test_limit);
   const double accuracy = sws::evaluate_accuracy(*model, test);
@@ -102,7 +95,7 @@ int main(int argc, char** argv) {
   CLI::App* eval = app.add_subcommand("eval", "Print the MNIST test accuracy of a checkpoint");
   eval->add_option("--model", eval_model, "lenet300, lenet5 or tutorial (default: recognised from the file)")
       ->check(CLI::IsMember(sws::model_names()));
-  eval->add_option("--weights", eval_weights, "a .safetensors checkpoint written by sws")->required();
+  eval->add_option("FILE,--weights", eval_weights, "a .safetensors checkpoint or a .sws file written by sws")->required();
   eval->add_option("--data", eval_data, "folder with the four MNIST IDX files")->capture_default_str();
   eval->add_option("--threads", eval_threads, "CPU threads")->capture_default_str();
   eval->add_option("--test-limit", eval_limit, "evaluate on only the first N test images");
@@ -167,6 +160,23 @@ int main(int argc, char** argv) {
   run->footer("Example:\n  sws run --model lenet5 --out runs/lenet5\n  sws run --model tutorial --from-pretrained "
               "runs/tutorial/pretrained.safetensors --retrain-epochs 10 --out runs/tutorial-short");
 
+  std::string compress_in, compress_out;
+  CLI::App* compress = app.add_subcommand("compress", "Write a quantised model as a .sws file (docs/FORMAT.md)");
+  compress->add_option("INPUT", compress_in, "a run folder (its quantized.safetensors) or a quantised checkpoint")->required();
+  compress->add_option("-o,--output", compress_out, "the .sws file to write")->required();
+  compress->footer("Example:\n  sws compress runs/lenet5 -o lenet5.sws");
+  std::string decompress_in, decompress_out;
+  CLI::App* decompress = app.add_subcommand("decompress", "Expand a .sws file into a dense safetensors checkpoint");
+  decompress->add_option("INPUT", decompress_in, "the .sws file")->required();
+  decompress->add_option("-o,--output", decompress_out, "the .safetensors file to write")->required();
+  decompress->footer("Example:\n  sws decompress lenet5.sws -o lenet5-dense.safetensors");
+  std::string inspect_in;
+  bool inspect_json = false;
+  CLI::App* inspect = app.add_subcommand("inspect", "Show what each tensor of a .sws file costs");
+  inspect->add_option("FILE", inspect_in, "the .sws file")->required();
+  inspect->add_flag("--json", inspect_json, "print JSON instead of a table");
+  inspect->footer("Example:\n  sws inspect lenet5.sws --json");
+
   std::string plot_dir;
   bool plot_no_frames = false;
   CLI::App* plot = app.add_subcommand("plot", "Redraw the figures of a finished run from its files");
@@ -188,6 +198,9 @@ int main(int argc, char** argv) {
       sws::run_pretrain(pre);
       return 0;
     }
+    if (*compress) return sws::compress_command(compress_in, compress_out) > 0 ? 0 : 1;
+    if (*decompress) return sws::decompress_command(decompress_in, decompress_out), 0;
+    if (*inspect) return sws::inspect_command(inspect_in, inspect_json), 0;
     if (*plot) {
       const double seconds = sws::draw_run_figures(plot_dir, !plot_no_frames);
       std::printf("wrote %s/figures/ in %.1f s\n", plot_dir.c_str(), seconds);
