@@ -15,5 +15,5 @@ done
 cmake -S "$root/examples/custom_model" -B "$tmp/example" -DCMAKE_PREFIX_PATH="$tmp/prefix" \
   -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$tmp/example" -j2 >/dev/null
-"$tmp/example/custom_model" "$data" 5000
+"$tmp/example/custom_model" "$data" 10000
 echo "PASS: an outside project found sws, linked sws::sws and trained and compressed its own model"
