@@ -21,6 +21,12 @@ expect() {
   if [[ $rc == "$code" ]] && grep -qE -- "$pattern" <<<"$out"; then pass "$name"; else
     fail "$name (exit $rc, wanted $code; output: $(head -c 400 <<<"$out"))"
   fi
+  # With BAD_INPUT_TABLE=FILE every refusal becomes a row of docs/BAD_INPUT.md.
+  if [[ -n ${BAD_INPUT_TABLE:-} && $code != 0 ]]; then
+    local message
+    message=$(grep -m1 -E -- "$pattern" <<<"$out" | sed "s|$tmp|TMP|g; s/|/\\|/g" | tr '`' "'" | cut -c1-220)
+    echo "| $name | $rc | \`$message\` |" >> "$BAD_INPUT_TABLE"
+  fi
 }
 
 expect "pretrain --help shows an example" 0 "Example:" -- "$sws" pretrain --help
@@ -33,6 +39,16 @@ expect "missing data folder names the files" 1 "MNIST file not found" -- "$sws" 
 expect "unwritable output is caught before training" 1 "cannot create output folder|cannot" -- \
   "$sws" pretrain --out /proc/sws-cannot-write --data "$data"
 
+# Broken MNIST files: truncated, and with a corrupted header.
+mkdir -p "$tmp/badidx" "$tmp/flipidx"
+for f in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do
+  gzip -dc "$data/$f.gz" | head -c 5000 > "$tmp/badidx/$f"
+  gzip -dc "$data/$f.gz" > "$tmp/flipidx/$f"
+done
+printf '\x00\x00\x09\x03' | dd of="$tmp/flipidx/train-images-idx3-ubyte" bs=1 seek=0 conv=notrunc 2>/dev/null
+expect "truncated MNIST files are refused" 1 "truncated|short|expected" -- "$sws" pretrain --data "$tmp/badidx" --out "$tmp/x"
+expect "an IDX file with a wrong magic number is refused" 1 "magic|type" -- "$sws" pretrain --data "$tmp/flipidx" --out "$tmp/x"
+
 expect "a short real pretraining run" 0 "wrote .*metrics.json" -- \
   "$sws" pretrain --model lenet300 --epochs 1 --train-limit 2000 --test-limit 500 --out "$tmp/run" --data "$data"
 [[ -s $tmp/run/model.safetensors && -s $tmp/run/metrics.json ]] && pass "run wrote its files" || fail "run wrote its files"
@@ -44,6 +60,20 @@ expect "eval of another model's checkpoint is refused" 1 "another model" -- \
 head -c 100 "$tmp/run/model.safetensors" > "$tmp/truncated.safetensors"
 expect "eval of a truncated checkpoint is refused" 1 "truncated|beyond|exceeds|larger|short" -- \
   "$sws" eval --model lenet300 --weights "$tmp/truncated.safetensors" --data "$data"
+python3 - "$tmp/run/model.safetensors" "$tmp/corrupt.safetensors" "$tmp/misshaped.safetensors" <<'PY'
+import json, struct, sys
+b = open(sys.argv[1], "rb").read()
+n = struct.unpack("<Q", b[:8])[0]
+open(sys.argv[2], "wb").write(b[:8] + b[8:8 + n].replace(b'"F32"', b'"F3X"', 1) + b[8 + n:])
+h = json.loads(b[8:8 + n])
+h["fc1.bias"]["shape"] = [50, 6]  # 300 values still, in the wrong shape
+hb = json.dumps(h).encode()
+open(sys.argv[3], "wb").write(struct.pack("<Q", len(hb)) + hb + b[8 + n:])
+PY
+expect "a checkpoint with a corrupted header is refused" 1 "dtype|F3X" -- \
+  "$sws" eval --model lenet300 --weights "$tmp/corrupt.safetensors" --data "$data"
+expect "a checkpoint with a wrong-shaped tensor is refused" 1 "fc1.bias" -- \
+  "$sws" eval --model lenet300 --weights "$tmp/misshaped.safetensors" --data "$data"
 expect "eval of a missing file is refused" 1 "nope.safetensors" -- "$sws" eval --model lenet300 --weights "$tmp/nope.safetensors"
 
 # Soft weight-sharing stages: invalid settings are refused before any work.
@@ -100,6 +130,11 @@ if "$sws" inspect "$tmp/pipe/model.sws" --json | python3 -c "
 import json, sys; j = json.load(sys.stdin)
 assert j['architecture'] == 'lenet300' and j['parameters'] == 266610 and len(j['tensors']) == 6
 assert sum(t['bytes'] for t in j['tensors']) < j['file_bytes']"; then pass "inspect --json"; else fail "inspect --json"; fi
+expect "eval of a .sws file as another model is refused" 1 "holds a lenet300, not a lenet5" -- \
+  "$sws" eval "$tmp/pipe/model.sws" --model lenet5 --data "$data"
+expect "resume with other settings is refused" 1 "other settings: tau" -- \
+  "$sws" run --model lenet300 --pretrain-epochs 3 --retrain-epochs 2 --assign ml --train-limit 5000 --test-limit 1000 \
+  --out "$tmp/pipe" --data "$data" --resume --tau 0.5
 expect "compress refuses an unquantised checkpoint" 1 "not quantised" -- "$sws" compress "$tmp/pipe/pretrained.safetensors" -o "$tmp/no.sws"
 [[ ! -e $tmp/no.sws ]] && pass "refused compress wrote nothing" || fail "refused compress wrote nothing"
 head -c 300 "$tmp/pipe/model.sws" > "$tmp/truncated.sws"

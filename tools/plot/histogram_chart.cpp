@@ -14,16 +14,6 @@ namespace {
 
 constexpr Color kNoteColor = Color::hex(0x222222);
 
-// 431080 -> "431,080".
-std::string thousands(uint64_t n) {
-  std::string digits = std::to_string(n), out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
-
 std::string percent(double fraction) {
   double p = 100 * fraction;
   char buffer[32];
@@ -93,12 +83,12 @@ HistogramChart histogram_chart(const Histogram& h, const HistogramOptions& o) {
               {"zero component", colors::vermillion, LegendEntry::Swatch::marker},
               {"component means", kMeanMarkerColor, LegendEntry::Swatch::marker}};
   std::vector<std::string> notes;
-  const std::string of_total = " of " + thousands(h.total);
+  const std::string of_total = " of " + with_thousands_separators(h.total);
   if (o.exclude_zeros)
     notes.push_back("zeros: " + percent(h.total ? double(h.zeros) / double(h.total) : 0.0) + of_total +
                     " (not in the bars)");
-  if (h.outside > 0) notes.push_back("outside the range: " + thousands(h.outside) + of_total);
-  if (h.non_finite > 0) notes.push_back("not finite: " + thousands(h.non_finite) + of_total);
+  if (h.outside > 0) notes.push_back("outside the range: " + with_thousands_separators(h.outside) + of_total);
+  if (h.non_finite > 0) notes.push_back("not finite: " + with_thousands_separators(h.non_finite) + of_total);
   std::string note;
   for (const std::string& n : notes) note += (note.empty() ? "" : "   \u00b7   ") + n;
   const std::vector<LegendEntry> note_row = {{note, h.non_finite > 0 ? colors::vermillion : kNoteColor}};

@@ -26,15 +26,6 @@ void symmetric_range(const std::vector<float>& v, double& lo, double& hi) {
   if (std::isnan(hi)) hi = m;
 }
 
-std::string thousands(uint64_t n) {
-  std::string digits = std::to_string(n), out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
-
 }  // namespace
 
 ScatterChart scatter_chart(const std::vector<float>& pretrained, const std::vector<float>& retrained,
@@ -72,7 +63,7 @@ ScatterChart scatter_chart(const std::vector<float>& pretrained, const std::vect
     legend.push_back({"other components \u00b1 2\u03c3", component_color(1), LegendEntry::Swatch::band});
   const size_t n = pretrained.size(), shown = std::min(n, o.max_points);
   if (shown < n)
-    legend.push_back({thousands(shown) + " of " + thousands(n) + " weights shown", colors::grey});
+    legend.push_back({with_thousands_separators(shown) + " of " + with_thousands_separators(n) + " weights shown", colors::grey});
   const int title_band = o.title.empty() ? pad : pad + title_h + 6;
   const Rect header{pad, title_band, o.width - pad,
                     title_band + legend_rows_height(legend, legend_size, o.width - 2 * pad)};

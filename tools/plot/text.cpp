@@ -322,4 +322,14 @@ Rect draw_text(Canvas& canvas, const std::string& text, double x, double y, cons
   return r;
 }
 
+std::string with_thousands_separators(uint64_t n) {
+  const std::string digits = std::to_string(n);
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
 }  // namespace sws::plot

@@ -65,4 +65,7 @@ Rect text_rect(const std::string& text, double x, double y, const TextStyle& sty
 // pixel it changed lies inside).
 Rect draw_text(Canvas& canvas, const std::string& text, double x, double y, const TextStyle& style);
 
+// 431080 -> "431,080", for counts in captions.
+std::string with_thousands_separators(uint64_t n);
+
 }  // namespace sws::plot
