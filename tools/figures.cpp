@@ -87,6 +87,20 @@ std::vector<float> flat(const std::vector<std::pair<std::string, std::vector<flo
   return all;
 }
 
+// Rounded up to 2 significant digits, for tidy axis ends.
+double tidy_limit(double raw) {
+  raw = std::max(raw, 1e-6);
+  const double unit = std::pow(10.0, std::floor(std::log10(raw)) - 1);
+  return std::ceil(raw / unit) * unit;
+}
+
+double largest_magnitude(const std::vector<float>& values) {
+  float m = 0;
+  for (float v : values)
+    if (std::isfinite(v)) m = std::max(m, std::abs(v));
+  return m;
+}
+
 }  // namespace
 
 nlohmann::json weight_histogram(const std::vector<Tensor>& weights, double limit) {
@@ -95,15 +109,11 @@ nlohmann::json weight_histogram(const std::vector<Tensor>& weights, double limit
 }
 
 double histogram_limit(const std::vector<Tensor>& pretrained) {
-  std::vector<float> a = all_values(pretrained);
+  const std::vector<float> a = all_values(pretrained);
   SWS_CHECK(!a.empty(), "histogram_limit: no weights");
-  for (float& v : a) v = std::abs(v);
-  const size_t k = std::min(a.size() - 1, static_cast<size_t>(0.999 * a.size()));
-  std::nth_element(a.begin(), a.begin() + k, a.end());
-  // Rounded up to 2 significant digits for tidy axis ends.
-  const double raw = 1.2 * std::max(1e-6f, a[k]);
-  const double unit = std::pow(10.0, std::floor(std::log10(raw)) - 1);
-  return std::ceil(raw / unit) * unit;
+  float largest = 0;
+  for (float v : a) largest = std::max(largest, std::abs(v));
+  return tidy_limit(1.2 * largest);
 }
 
 void draw_epoch_frame(const std::string& run_dir, int64_t epoch, int64_t epochs, const std::string& model,
@@ -146,15 +156,19 @@ double draw_run_figures(const std::string& run_dir, bool frames) {
                   pre[i].first == quant[i].first && pre[i].second.size() == quant[i].second.size(),
               run_dir + ": the checkpoints differ at tensor " + pre[i].first);
   const std::vector<float> w_pre = flat(pre), w_ret = flat(ret), w_quant = flat(quant);
-  const double limit = epochs.empty() || !epochs.back().contains("weight_histogram")
-                           ? 0.3
-                           : epochs.back()["weight_histogram"].at("limit").get<double>();
+  // The film's range, widened where retraining pushed components further out.
+  const double film_limit = epochs.empty() || !epochs.back().contains("weight_histogram")
+                                ? 0.0
+                                : epochs.back()["weight_histogram"].at("limit").get<double>();
+  const double limit = std::max(film_limit, tidy_limit(1.05 * std::max({largest_magnitude(w_pre),
+                                                                        largest_magnitude(w_ret),
+                                                                        largest_magnitude(w_quant)})));
 
   auto histogram = [&](const std::vector<float>& w, const std::string& title, const nlohmann::json& snapshot,
                        bool exclude_zeros, const std::string& file) {
     plot::HistogramOptions o;
     o.bins = kBins, o.x_min = -limit, o.x_max = limit, o.title = title, o.exclude_zeros = exclude_zeros;
-    o.mixture = mixture_of(snapshot);
+    if (!snapshot.is_null()) o.mixture = mixture_of(snapshot);
     plot::write_png(plot::histogram_chart(w, o).canvas, figures + "/" + file);
   };
   histogram(w_pre, model + ": pretrained weights and the prior's initial mixture", trajectory.front(), false,
@@ -162,7 +176,7 @@ double draw_run_figures(const std::string& run_dir, bool frames) {
   histogram(w_ret, model + ": retrained weights and the learned mixture", trajectory.back(), false, "retrained.png");
   histogram(w_quant, model + ": post-processed weights (" + std::to_string(metrics["quantized"].value("distinct_values", 0)) +
                          " distinct non-zero values)",
-            trajectory.back(), true, "post-processed.png");
+            nlohmann::json(), true, "post-processed.png");
 
   std::vector<double> epoch_numbers;
   std::vector<std::vector<plot::MixtureComponent>> snapshots;

@@ -22,8 +22,9 @@ namespace sws {
 // {"limit", "counts", "total", "outside"}.
 nlohmann::json weight_histogram(const std::vector<Tensor>& weights, double limit);
 
-// The histogram range for a run: 1.2 x the 99.9th percentile of |w| of the pretrained weights,
-// so a few outliers do not squash the picture (they are counted as "outside").
+// The film's histogram range for a run: 1.2 x the largest |w| of the pretrained weights, the
+// range the prior's means start in (rounded to 2 digits). The final figures widen it if
+// retraining moved weights further out.
 double histogram_limit(const std::vector<Tensor>& pretrained);
 
 // Draws epoch `epoch`'s frame from its stored histogram and prior snapshot
