@@ -14,23 +14,31 @@
 
 namespace sws {
 
-// Huffman code lengths for symbol counts (0 for unused symbols; a lone symbol gets 1 bit).
+// Huffman code lengths in bits for symbol counts (0 for unused symbols; a lone symbol gets 1 bit).
 std::vector<int> huffman_code_lengths(const std::vector<int64_t>& counts);
 
+// What one tensor costs under the paper's accounting.
 struct TensorAccount {
-  std::string name;
+  std::string name;  // the tensor's name
+  // Entries; non-zero entries; filler entries inserted for gaps over 2^gap_bits; distinct
+  // non-zero values (the codebook's size).
   int64_t parameters = 0, nonzeros = 0, fillers = 0, distinct = 0;
-  int gap_bits = 0;  // 5 or 8
+  int gap_bits = 0;  // 5 or 8: the width of a relative index, which covers gaps 1..2^gap_bits
+  // Huffman-coded bits of the gaps and of the codebook indices (fillers included), and 32 bits
+  // per codebook value.
   int64_t index_bits = 0, value_bits = 0, codebook_bits = 0;
-  int64_t total_bits() const { return index_bits + value_bits + codebook_bits; }
+  int64_t total_bits() const { return index_bits + value_bits + codebook_bits; }  // the tensor's cost
 };
 
-// The account of one tensor given its values in row-major order.
+// The account of one tensor given its values in row-major order; an entry is zero when it
+// compares equal to 0.0f (so -0.0 too).
 TensorAccount account_tensor(const std::string& name, const std::vector<float>& values, int gap_bits);
 
+// The account of a whole model.
 struct PaperAccount {
-  std::vector<TensorAccount> tensors;
-  int64_t parameters = 0, total_bits = 0;
+  std::vector<TensorAccount> tensors;       // one per tensor, in the given order
+  int64_t parameters = 0, total_bits = 0;  // sums over the tensors
+  // CR = 32 x parameters / total bits (0 when nothing is stored).
   double rate() const { return total_bits ? 32.0 * parameters / total_bits : 0.0; }
 };
 

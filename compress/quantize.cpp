@@ -41,9 +41,11 @@ void assign_to_means(const std::vector<Tensor>& weights, const Mixture& m, Assig
   std::vector<double> c(J);
   for (size_t j = 0; j < J; ++j)
     c[j] = 0.5 * std::log(m.lambda[j]) + (rule == Assignment::MaximumAPosteriori ? std::log(m.pi[j]) : 0.0);
-  for (const Tensor& w : weights) {
-    SWS_CHECK(w.device().is_cpu() && w.dtype() == DType::F32 && w.is_contiguous(),
-              "assign_to_means works on contiguous F32 CPU tensors, got " + describe(w));
+  for (const Tensor& target : weights) {
+    SWS_CHECK(target.dtype() == DType::F32 && target.is_contiguous(),
+              "assign_to_means works on contiguous F32 tensors, got " + describe(target));
+    // A GPU tensor is assigned in a host copy that is then copied back.
+    const Tensor w = target.device().is_cpu() ? target : target.to(Device::cpu());
     float* p = w.data<float>();
     for (int64_t i = 0; i < w.numel(); ++i) {
       size_t best = 0;
@@ -55,6 +57,7 @@ void assign_to_means(const std::vector<Tensor>& weights, const Mixture& m, Assig
       }
       p[i] = best == 0 ? 0.0f : static_cast<float>(m.mu[best]);
     }
+    if (!w.same(target)) Tensor(target).copy_(w);  // a handle to the same data
   }
 }
 

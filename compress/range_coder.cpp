@@ -115,9 +115,13 @@ void RangeDecoder::check_end(const std::string& what) const {
   SWS_CHECK(code_ < range_, what + ": coded stream is inconsistent; the file is corrupt");
 }
 
-BitTree::BitTree(int bits) : bits_(bits), nodes_(size_t{1} << bits) {
+// The node count of a tree of `bits` bits, checked before anything is allocated.
+static size_t bit_tree_nodes(int bits) {
   SWS_CHECK(bits >= 0 && bits <= 16, "BitTree: " + std::to_string(bits) + " bits (must be 0..16)");
+  return size_t{1} << bits;
 }
+
+BitTree::BitTree(int bits) : bits_(bits), nodes_(bit_tree_nodes(bits)) {}
 
 void BitTree::encode(RangeEncoder& rc, uint32_t value) {
   uint32_t node = 1;

@@ -20,11 +20,12 @@ constexpr uint32_t kBitModelLimit = 1023;
 
 // One adaptive binary probability: P(bit = 0) in units of 2^-32, and the bits seen (capped).
 struct BitModel {
-  uint32_t p0 = 0x80000000u;
-  uint32_t seen = 0;
+  uint32_t p0 = 0x80000000u;  // P(bit = 0) x 2^32, starting at 1/2
+  uint32_t seen = 0;          // bits coded with this model so far, capped at kBitModelLimit
   // The 16-bit probability of a 0 the coder uses, in [kMinP16, 65536 - kMinP16].
   uint32_t p16() const { return p0 >> 16; }
-  // Moves p0 towards the bit that was coded by 1 / (seen + 2) of the distance.
+  // Moves p0 towards the bit that was coded by 1 / (seen + 2) of the distance (the KT estimator
+  // while seen < kBitModelLimit), keeps p16() within [kMinP16, 65536 - kMinP16], counts the bit.
   void update(int bit);
   // Ideal cost in bits of coding `bit` now (for measurements, not for coding).
   double cost(int bit) const;
@@ -33,7 +34,7 @@ struct BitModel {
 // The smallest 16-bit probability either bit keeps (so no bit costs more than 11 bits).
 constexpr uint32_t kMinP16 = 32;
 
-// Encodes bits into a byte string; finish() returns it.
+// Encodes bits into a byte string; finish() returns it. One encoder per stream.
 class RangeEncoder {
  public:
   // Codes `bit` (0 or 1) with probability model `m`, then updates `m`.
@@ -56,6 +57,7 @@ class RangeEncoder {
 // encoder drops trailing zeros), and check_end() then tells a consistent stream from a bad one.
 class RangeDecoder {
  public:
+  // Reads the first four bytes (zeros past the end). `data` is not owned and must outlive this.
   RangeDecoder(const uint8_t* data, size_t size);
   // Decodes one bit with model `m` and updates `m`, mirroring RangeEncoder::encode.
   int decode(BitModel& m);
@@ -76,12 +78,15 @@ class RangeDecoder {
 // in a binary tree (2^bits - 1 models), so any distribution over the 2^bits values is learned.
 class BitTree {
  public:
+  // Fresh models for values of `bits` bits; throws sws::Error unless 0 <= bits <= 16.
   explicit BitTree(int bits);
+  // Codes the low `bits` bits of value (higher bits are ignored) and updates the models.
   void encode(RangeEncoder& rc, uint32_t value);
+  // Decodes a value in [0, 2^bits), mirroring encode.
   uint32_t decode(RangeDecoder& rc);
   // Ideal cost in bits of coding `value` now.
   double cost(uint32_t value) const;
-  int bits() const { return bits_; }
+  int bits() const { return bits_; }  // the value width given to the constructor
 
  private:
   int bits_;

@@ -14,45 +14,47 @@ namespace sws {
 
 // One tensor: a name, a shape ([] for a scalar) and its values in row-major order.
 struct SwsTensor {
-  std::string name;
-  std::vector<int64_t> shape;
-  std::vector<float> values;
+  std::string name;            // non-empty, unique in the model, at most 65,535 bytes of UTF-8
+  std::vector<int64_t> shape;  // rank <= 8, sizes >= 0
+  std::vector<float> values;   // numel(shape) values; zero means the bit pattern of +0.0
 };
 
 // A whole model: the architecture's name, its configuration as ordered key/value pairs (UTF-8,
 // unique keys) and the tensors (unique names) in file order.
 struct SwsModel {
-  std::string architecture;
-  std::vector<std::pair<std::string, std::string>> config;
-  std::vector<SwsTensor> tensors;
+  std::string architecture;  // e.g. "lenet5" (nn/models.h names)
+  std::vector<std::pair<std::string, std::string>> config;  // non-empty keys, in file order
+  std::vector<SwsTensor> tensors;                           // in file order
 };
 
-// Most distinct non-zero values a tensor may hold (the codebook index is at most 8 bits).
+// Most distinct non-zero values (bit patterns, so -0.0 counts) a tensor may hold: the
+// codebook's size is one byte.
 constexpr int kSwsMaxCodebook = 255;
 
 // Encodes a model as the bytes of a .sws file. Throws sws::Error naming the tensor if one holds
 // more than kSwsMaxCodebook distinct non-zero values (not quantised), or if a name, shape or
-// string breaks the format's rules (docs/FORMAT.md, "Bounds").
+// string breaks the format's rules (docs/FORMAT.md, "Bounds": duplicate or empty names and keys,
+// over 65,536 tensors or 4,096 configuration pairs, over 2^31 elements in all).
 std::string encode_sws(const SwsModel& model);
 
 // Decodes the bytes of a .sws file; `what` names the source (a path) in error messages. Throws
 // sws::Error on any malformed, truncated, corrupted or hostile input.
 SwsModel decode_sws(const uint8_t* data, size_t size, const std::string& what);
 
-// Writes encode_sws(model) to `path` atomically.
+// Writes encode_sws(model) to `path` atomically (write_file_atomically).
 void write_sws(const std::string& path, const SwsModel& model);
 
 // Reads and decodes the .sws file at `path` (at most kSwsMaxFileSize bytes).
 SwsModel read_sws(const std::string& path);
 
-// Largest file read_sws loads.
+// Largest file read_sws loads, in bytes (1 GiB).
 constexpr size_t kSwsMaxFileSize = size_t{1} << 30;
 
 // What one tensor costs in a file, measured on its real coded streams.
 struct SwsTensorStats {
-  std::string name;
-  std::vector<int64_t> shape;
-  int64_t parameters = 0, nonzeros = 0, distinct = 0;
+  std::string name;            // the tensor's name
+  std::vector<int64_t> shape;  // its shape
+  int64_t parameters = 0, nonzeros = 0, distinct = 0;  // entries, non-zeros, codebook size
   double position_bits = 0, value_bits = 0;  // 8 x the bytes of its position / value stream
   // Empirical order-0 bounds: parameters x H2(nonzeros / parameters), and
   // sum over codebook entries k of n_k x log2(nonzeros / n_k).
@@ -60,12 +62,14 @@ struct SwsTensorStats {
   int64_t bytes = 0;  // the tensor's whole section: length, header, codebook, streams, CRC
 };
 
+// What a whole file costs.
 struct SwsStats {
-  std::vector<SwsTensorStats> tensors;
-  int64_t file_bytes = 0, parameters = 0;
+  std::vector<SwsTensorStats> tensors;     // in file order
+  int64_t file_bytes = 0, parameters = 0;  // the file's size; entries over all tensors
 };
 
-// Decodes the file (validating it as decode_sws does) and measures every tensor's section.
+// Decodes the file (validating it and throwing as decode_sws does) and measures every tensor's
+// section.
 SwsStats inspect_sws(const uint8_t* data, size_t size, const std::string& what);
 
 }  // namespace sws

@@ -14,23 +14,30 @@ namespace sws {
 // row for a scalar or a 1-D tensor. In a layer's weight, a row is an output unit and a column an
 // input (times the kernel's positions): the units pruning kills make whole rows and columns zero.
 struct Grid {
-  int64_t rows = 0, cols = 0;
+  int64_t rows = 0, cols = 0;  // rows x cols = the tensor's element count
 };
+// The grid of a tensor of this shape (sizes are not checked: the caller has validated them).
 Grid grid_of(const std::vector<int64_t>& shape);
 
+// One coded tensor: what the container stores besides the name and shape.
 struct CodedTensor {
-  std::vector<uint32_t> codebook;  // distinct non-zero bit patterns, most frequent first
-  int64_t nonzeros = 0;
-  std::string positions, values;  // the two range-coded streams
+  std::vector<uint32_t> codebook;  // distinct non-zero bit patterns, most frequent first (ties: lower first)
+  int64_t nonzeros = 0;            // entries whose bit pattern is not 0
+  // The two range-coded streams: positions is empty when there is no zero or no non-zero;
+  // values is empty when the codebook has at most one entry.
+  std::string positions, values;
 };
 
 // Codes `numel` float32 values (row-major, viewed as `grid`). A value is zero iff its bit pattern
 // is 0x00000000. If there are more than `max_codebook` distinct non-zero patterns, returns only
-// the codebook (for the caller's error message) and codes nothing.
+// the codebook (for the caller's error message) and codes nothing. grid.rows x grid.cols must
+// equal numel (not checked).
 CodedTensor code_tensor(const float* values, uint64_t numel, Grid grid, size_t max_codebook = 255);
 
 // The inverse: the `numel` values of a tensor from its streams. Throws sws::Error naming `where`
-// if the streams are inconsistent with the declared counts (a corrupt or hostile file).
+// if the streams are inconsistent with the declared counts or codebook (a corrupt or hostile
+// file): wrong number of non-zeros, an index out of range, an unused codebook value, bytes left
+// over or a stream that the encoder could not have written.
 std::vector<float> decode_coded_tensor(const uint8_t* positions, size_t position_bytes, const uint8_t* values,
                                        size_t value_bytes, const std::vector<uint32_t>& codebook,
                                        uint64_t nonzeros, uint64_t numel, Grid grid,

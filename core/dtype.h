@@ -7,6 +7,7 @@
 
 namespace sws {
 
+// float, double, int32_t, int64_t, uint8_t (I64 and U8 appear in files; no op computes on them).
 enum class DType : uint8_t { F32, F64, I32, I64, U8 };
 
 // Bytes per element.
@@ -33,7 +34,8 @@ inline const char* dtype_name(DType t) {
   return "?";
 }
 
-// Inverse of dtype_name; returns false for an unknown spelling.
+// Inverse of dtype_name: sets *out and returns true, or returns false (leaving *out alone) for
+// an unknown spelling.
 inline bool dtype_from_name(const std::string& s, DType* out) {
   for (DType t : {DType::F32, DType::F64, DType::I32, DType::I64, DType::U8})
     if (s == dtype_name(t)) { *out = t; return true; }

@@ -6,10 +6,11 @@
 
 namespace sws {
 
+// The float whose IEEE-754 bit pattern is i, and the inverse (no conversion of the value).
 inline float bits_to_float(int32_t i) { return __builtin_bit_cast(float, i); }
 inline int32_t float_to_bits(float f) { return __builtin_bit_cast(int32_t, f); }
 
-// e^x for x in about [-87, 88] (clamped outside: 0 and overflow are not needed here).
+// e^x for x in about [-87.3, 88.3]; x outside is clamped to that range first (so no 0 or inf).
 inline float fast_exp(float x) {
   x = x < -87.3f ? -87.3f : (x > 88.3f ? 88.3f : x);
   // x = n ln2 + r with n = round(x / ln2): adding and removing 1.5 * 2^23 rounds to an integer.
@@ -25,7 +26,7 @@ inline float fast_exp(float x) {
   return p * bits_to_float((static_cast<int32_t>(n) + 127) << 23);  // times 2^n
 }
 
-// Natural log for finite x > 0 (normal numbers).
+// Natural log for finite normal x > 0 (no check: 0, negatives, subnormals, inf, NaN give garbage).
 inline float fast_log(float x) {
   const int32_t bits = float_to_bits(x);
   float e = static_cast<float>(((bits >> 23) & 0xff) - 126);

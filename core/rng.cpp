@@ -1,6 +1,9 @@
 #include "core/rng.h"
 
 #include <cmath>
+#include <string>
+
+#include "core/error.h"
 
 namespace sws {
 
@@ -38,6 +41,7 @@ double Rng::normal() {
 }
 
 uint64_t Rng::below(uint64_t n) {
+  SWS_CHECK(n > 0, "Rng::below(0): the range is empty");
   const uint64_t limit = UINT64_MAX - UINT64_MAX % n;  // reject the biased tail
   uint64_t x;
   do x = next_u64(); while (x >= limit);
@@ -45,6 +49,7 @@ uint64_t Rng::below(uint64_t n) {
 }
 
 std::vector<int64_t> Rng::permutation(int64_t n) {
+  SWS_CHECK(n >= 0, "Rng::permutation: negative size " + std::to_string(n));
   std::vector<int64_t> p(n);
   for (int64_t i = 0; i < n; ++i) p[i] = i;
   for (int64_t i = n - 1; i > 0; --i) std::swap(p[i], p[below(static_cast<uint64_t>(i) + 1)]);

@@ -16,16 +16,16 @@ namespace sws {
 
 // A tensor to write: `data` holds numel(shape) * dtype_size(dtype) contiguous bytes.
 struct SafetensorsView {
-  std::string name;
-  DType dtype;
+  std::string name;            // unique in the file; "__metadata__" is reserved
+  DType dtype;                 // element type
   std::vector<int64_t> shape;  // [] for a scalar
-  const void* data;
+  const void* data;            // not owned; must stay valid until the file is encoded
 };
 
 // A tensor read from a file, owning a copy of its bytes.
 struct SafetensorsEntry {
-  std::string name;
-  DType dtype;
+  std::string name;            // the header's key
+  DType dtype;                 // element type
   std::vector<int64_t> shape;  // [] for a scalar
   std::vector<uint8_t> bytes;  // numel(shape) * dtype_size(dtype) bytes, little-endian
 };
@@ -42,17 +42,20 @@ struct SafetensorsFile {
 constexpr uint64_t kSafetensorsMaxHeaderSize = 100'000'000;
 
 // Encodes the tensors (laid out contiguously in the given order) and metadata as a whole file.
+// Throws sws::Error on a duplicate or reserved name, a negative or overflowing shape, null data
+// or a string that is not UTF-8.
 std::string encode_safetensors(const std::vector<SafetensorsView>& tensors,
                                const std::map<std::string, std::string>& metadata);
 
-// Writes encode_safetensors(tensors, metadata) to `path` atomically.
+// Writes encode_safetensors(tensors, metadata) to `path` atomically (write_file_atomically).
 void write_safetensors(const std::string& path, const std::vector<SafetensorsView>& tensors,
                        const std::map<std::string, std::string>& metadata = {});
 
-// Parses a whole file held in memory, validating everything; `what` names the source in errors.
+// Parses a whole file held in memory, validating everything (header size and JSON, dtypes,
+// shapes, offsets in range, no overlap or gap); throws sws::Error naming `what` on any fault.
 SafetensorsFile parse_safetensors(const uint8_t* data, size_t size, const std::string& what);
 
-// Reads and parses the safetensors file at `path`.
+// Reads (at most 16 GiB) and parses the safetensors file at `path`.
 SafetensorsFile read_safetensors(const std::string& path);
 
 }  // namespace sws

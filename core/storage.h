@@ -10,17 +10,19 @@ namespace sws {
 
 class Backend;
 
+// One allocation, owned through shared_ptr by every tensor that views it; not copyable.
 class Storage {
  public:
-  // Allocates `bytes` bytes on `device` (uninitialised).
+  // Allocates `bytes` bytes (uninitialised) from `device`'s backend; throws sws::Error when that
+  // device has no backend (a CUDA device in a CPU-only build).
   Storage(size_t bytes, Device device);
-  ~Storage();
+  ~Storage();  // hands the memory back to the backend's caching allocator
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
 
-  void* data() const { return data_; }
-  size_t bytes() const { return bytes_; }
-  Device device() const { return device_; }
+  void* data() const { return data_; }      // the block's start (device memory for a CUDA storage)
+  size_t bytes() const { return bytes_; }   // the block's size in bytes
+  Device device() const { return device_; }  // where the block lives
 
  private:
   void* data_ = nullptr;

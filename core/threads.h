@@ -3,9 +3,9 @@
 
 namespace sws {
 
-// Sets the thread count for both OpenMP loops and OpenBLAS; n >= 1.
+// Sets the thread count for both OpenMP loops and OpenBLAS; throws sws::Error unless n >= 1.
 void set_num_threads(int n);
-// The current thread count.
+// The current thread count (OpenMP's omp_get_max_threads()).
 int num_threads();
 
 }  // namespace sws

@@ -22,26 +22,44 @@ Dataset make_dataset(const MnistSplit& split, int64_t limit) {
 
 void gather_batch(const Dataset& data, const std::vector<int64_t>& order, int64_t start, int64_t count,
                   Tensor& x, Tensor& y) {
+  SWS_CHECK(data.size() > 0 && count >= 0 && start >= 0 && start + count <= static_cast<int64_t>(order.size()),
+            "gather_batch: examples [" + std::to_string(start) + ", " + std::to_string(start + count) + ") of an order of " +
+                std::to_string(order.size()) + " over " + std::to_string(data.size()) + " examples");
   const int64_t example = data.images.numel() / data.size();
   SWS_CHECK(x.size(0) == count && y.size(0) == count, "gather_batch: batch tensors have the wrong size");
+  SWS_CHECK(x.dtype() == DType::F32 && y.dtype() == DType::I32 && x.is_contiguous() && y.is_contiguous() &&
+                x.numel() == count * example && x.device() == y.device(),
+            "gather_batch: x must be contiguous F32 " + shape_str({count, example}) + " and y I32 [" + std::to_string(count) +
+                "] on one device, got " + describe(x) + " and " + describe(y));
+  // On a GPU the batch is gathered on the host and sent in one copy per tensor (the host
+  // tensors come from the caching allocator, so this allocates nothing in a steady state).
+  const bool on_host = x.device().is_cpu();
+  Tensor hx = on_host ? x : Tensor::empty(x.shape(), DType::F32);
+  Tensor hy = on_host ? y : Tensor::empty(y.shape(), DType::I32);
   const float* src = data.images.data<float>();
   const int32_t* labels = data.labels.data<int32_t>();
-  float* dst = x.data<float>();
-  int32_t* out = y.data<int32_t>();
+  float* dst = hx.data<float>();
+  int32_t* out = hy.data<int32_t>();
   for (int64_t i = 0; i < count; ++i) {
     const int64_t j = order[start + i];
+    SWS_CHECK(j >= 0 && j < data.size(), "gather_batch: example index " + std::to_string(j) + " out of range");
     std::memcpy(dst + i * example, src + j * example, example * sizeof(float));
     out[i] = labels[j];
   }
+  if (!on_host) x.copy_(hx), y.copy_(hy);
 }
 
 double evaluate_accuracy(Module& model, const Dataset& data, int64_t batch) {
   NoGradGuard no_grad;
+  const std::vector<Tensor> params = model.parameters();
+  const Device device = params.empty() ? Device::cpu() : params.front().device();
   const int64_t n = data.size();
   int64_t correct = 0;
   for (int64_t start = 0; start < n; start += batch) {
     const int64_t count = std::min(batch, n - start);
-    Tensor logits = model(data.images.rows(start, count)).to(Device::cpu()).contiguous();
+    Tensor images = data.images.rows(start, count);
+    if (!device.is_cpu()) images = images.to(device);
+    Tensor logits = model(images).to(Device::cpu()).contiguous();
     const int64_t classes = logits.size(1);
     const float* l = logits.data<float>();
     const int32_t* y = data.labels.data<int32_t>() + start;

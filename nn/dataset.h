@@ -9,21 +9,27 @@
 
 namespace sws {
 
+// N examples on the host: images[i] has label labels[i].
 struct Dataset {
   Tensor images;  // F32 [N, 1, 28, 28]
   Tensor labels;  // I32 [N]
-  int64_t size() const { return labels.defined() ? labels.size(0) : 0; }
+  int64_t size() const { return labels.defined() ? labels.size(0) : 0; }  // N (0 when empty)
 };
 
-// Converts an MNIST split to tensors; keeps only the first `limit` examples when limit > 0.
+// Converts an MNIST split to CPU tensors, pixels / 255; keeps only the first `limit` examples
+// when limit > 0.
 Dataset make_dataset(const MnistSplit& split, int64_t limit = 0);
 
-// Copies examples order[start .. start+count) into x [count, ...] and y [count] (which must be
-// allocated with that batch size; reusing them avoids allocation in the training loop).
+// Copies examples order[start .. start+count) into x [count, ...] and y [count]: contiguous F32 /
+// I32 tensors of that batch size on any one device (else sws::Error; reusing them avoids
+// allocation in the training loop). A GPU batch is gathered on the host and copied once.
+// Indices outside the dataset are an sws::Error.
 void gather_batch(const Dataset& data, const std::vector<int64_t>& order, int64_t start,
                   int64_t count, Tensor& x, Tensor& y);
 
-// Fraction of examples whose arg-max logit equals the label, in batches, without autograd.
+// Fraction in [0, 1] of examples whose arg-max logit (first on ties) equals the label, in
+// batches of `batch`, under NoGradGuard; 0 for an empty dataset. The model must return F32
+// [count, classes]; each batch of host data is copied to the device of the model's parameters.
 double evaluate_accuracy(Module& model, const Dataset& data, int64_t batch = 1000);
 
 }  // namespace sws

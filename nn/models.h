@@ -11,7 +11,8 @@
 
 namespace sws {
 
-// LeNet-300-100: 784-300-100-10 dense with ReLU; 266,610 parameters.
+// LeNet-300-100: flatten, 784-300-100-10 dense with ReLU; 266,610 parameters. Every factory
+// takes input F32 [B, 1, 28, 28], returns logits [B, 10] and draws its weights from rng.
 std::shared_ptr<Sequential> make_lenet300(Rng& rng);
 // LeNet-5-Caffe: conv 20@5x5, pool 2, conv 50@5x5, pool 2, dense 800-500 ReLU, dense 500-10
 // (no non-linearity after the convolutions, as in Caffe's example); 431,080 parameters.

@@ -65,10 +65,12 @@ void Sgd::step() {
       const size_t i = k++;
       Tensor grad = p.grad();
       if (!grad.defined()) continue;
-      const bool first = !momentum_buffer_[i].defined();
+      // As in PyTorch, a buffer exists only once momentum is used: without momentum the kernel
+      // reads no buffer, and the parameter stands in for the missing one.
+      const bool first = r.momentum != 0.0 && !momentum_buffer_[i].defined();
       if (first) momentum_buffer_[i] = Tensor::empty_like(p);
-      backend_for(p.device()).sgd_update(p, grad, momentum_buffer_[i],
-                                         SgdStep{r.lr, r.momentum, r.weight_decay, r.nesterov, first});
+      Tensor& buffer = momentum_buffer_[i].defined() ? momentum_buffer_[i] : p;
+      backend_for(p.device()).sgd_update(p, grad, buffer, SgdStep{r.lr, r.momentum, r.weight_decay, r.nesterov, first});
     }
   }
 }

@@ -36,6 +36,12 @@ expect "unknown model is refused" 105 "lenet300" -- "$sws" pretrain --model resn
 expect "negative epochs are refused" 1 "epochs must be at least 1" -- "$sws" pretrain --epochs -1 --out "$tmp/x" --data "$data"
 expect "zero batch is refused" 1 "batch must be at least 1" -- "$sws" pretrain --batch 0 --out "$tmp/x" --data "$data"
 expect "missing data folder names the files" 1 "MNIST file not found" -- "$sws" pretrain --data "$tmp/nowhere" --out "$tmp/x"
+expect "an unknown device is refused" 1 "invalid device 'gpu'" -- "$sws" pretrain --device gpu --out "$tmp/x" --data "$data"
+if ! nvidia-smi -L >/dev/null 2>&1; then  # here: no GPU (CPU-only build, or no driver)
+  expect "--device cuda without a GPU is refused before any work" 1 "no CUDA backend|no GPU" -- \
+    "$sws" run --device cuda --out "$tmp/cuda-run" --data "$data"
+  [[ ! -e $tmp/cuda-run ]] && pass "nothing written for a refused device" || fail "nothing written for a refused device"
+fi
 expect "unwritable output is caught before training" 1 "cannot create output folder|cannot" -- \
   "$sws" pretrain --out /proc/sws-cannot-write --data "$data"
 

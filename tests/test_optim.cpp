@@ -104,6 +104,23 @@ TEST_CASE("Adam state save and restore continues bit-identically, group options 
   CHECK_THROWS_WITH(other.load(path), doctest::Contains("parameter 0 is 'a' in the state but 'c' here"));
 }
 
+TEST_CASE("SGD without momentum keeps no buffer; momentum switched on later starts from the gradient") {
+  Tensor p = param({1.0});
+  Sgd sgd({{"all", {{"p", p}}, {}}}, SgdDefaults{0.1, 0.0, 0.0, false});
+  set_grad(p, {1.0});
+  sgd.step();  // p = 1 - 0.1 = 0.9, no buffer
+  CHECK(p.item() == doctest::Approx(0.9));
+  CHECK(sgd.state().tensors.empty());  // nothing uninitialised is saved
+  sgd.group("all").options.momentum = 0.5;
+  set_grad(p, {2.0});
+  sgd.step();  // first momentum step: buf = g = 2; p = 0.9 - 0.2 = 0.7
+  CHECK(p.item() == doctest::Approx(0.7));
+  set_grad(p, {2.0});
+  sgd.step();  // buf = 0.5*2 + 2 = 3; p = 0.7 - 0.3 = 0.4
+  CHECK(p.item() == doctest::Approx(0.4));
+  CHECK(sgd.state().tensors.size() == 1);
+}
+
 TEST_CASE("SGD with momentum matches hand-computed steps") {
   Tensor p = param({1.0});
   Sgd sgd({{"all", {{"p", p}}, {}}}, SgdDefaults{0.1, 0.9, 0.0, false});

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "autograd/ops.h"
+#include "core/error.h"
 #include "core/rng.h"
 #include "nn/dataset.h"
 #include "nn/models.h"
@@ -46,4 +47,19 @@ TEST_CASE("pretraining LeNet-5 on 512 real MNIST images cuts the loss (slow)") {
   CHECK(before > 2.0);             // about log(10) at initialisation
   CHECK(after < 0.35 * before);    // clearly learned
   CHECK(accuracy_after > 0.80);    // and generalises to unseen digits
+}
+
+TEST_CASE("gather_batch and Rng refuse what they cannot serve") {
+  Dataset d{Tensor::zeros({2, 1, 28, 28}), Tensor::zeros({2}, DType::I32)};
+  Tensor x = Tensor::empty({2, 1, 28, 28}), y = Tensor::empty({2}, DType::I32);
+  CHECK_THROWS_WITH_AS(gather_batch(d, {0, 5}, 0, 2, x, y), doctest::Contains("out of range"), Error);
+  CHECK_THROWS_AS(gather_batch(d, {0}, 0, 2, x, y), Error);                    // order too short
+  Tensor wrong = Tensor::empty({2, 1, 28, 28}, DType::F64);
+  CHECK_THROWS_WITH_AS(gather_batch(d, {0, 1}, 0, 2, wrong, y), doctest::Contains("F32"), Error);
+  CHECK_THROWS_AS(gather_batch(Dataset{}, {}, 0, 0, x, y), Error);              // empty dataset
+  gather_batch(d, {1, 0}, 0, 2, x, y);
+  Rng rng(1);
+  CHECK_THROWS_AS(rng.below(0), Error);
+  CHECK_THROWS_AS(rng.permutation(-1), Error);
+  CHECK(rng.permutation(0).empty());
 }

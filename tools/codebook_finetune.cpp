@@ -26,33 +26,39 @@ void finetune_codebook(Sequential& model, const Dataset& train, const CodebookFi
   if (K == 0) return;
   std::vector<std::vector<int32_t>> indices;
   for (const Tensor& p : params) {
-    SWS_CHECK(p.device().is_cpu() && p.dtype() == DType::F32 && p.is_contiguous(),
-              "codebook fine-tuning runs on contiguous F32 host parameters");
+    SWS_CHECK(p.dtype() == DType::F32 && p.is_contiguous(), "codebook fine-tuning runs on contiguous F32 parameters");
     std::vector<int32_t> idx(p.numel());
-    const float* w = p.data<float>();
+    const std::vector<float> w = p.to_float_vector();
     for (int64_t i = 0; i < p.numel(); ++i) idx[i] = w[i] == 0.0f ? -1 : index_of.at(w[i]);
     indices.push_back(std::move(idx));
   }
+  // The step runs on the model's device; the K shared values are updated on the host (a GPU's
+  // gradients come to the host and the new weights go back, once per step).
+  const Device device = params.front().device();
+  std::vector<Tensor> host_weights;
+  for (const Tensor& p : params) host_weights.push_back(device.is_cpu() ? p : Tensor::empty(p.shape(), DType::F32));
   // Adam on the K values (PyTorch's defaults apart from the rate).
   const double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
   std::vector<double> m(K, 0.0), v(K, 0.0), g(K);
   int64_t t = 0;
   Rng rng(c.seed ^ 0xc0deb00cULL);
   const int64_t n = train.size(), steps = (n + c.batch - 1) / c.batch;
-  Tensor x = Tensor::empty({c.batch, 1, 28, 28}), y = Tensor::empty({c.batch}, DType::I32);
+  Tensor x = Tensor::empty({c.batch, 1, 28, 28}, DType::F32, device), y = Tensor::empty({c.batch}, DType::I32, device);
   for (int64_t epoch = 1; epoch <= c.epochs; ++epoch) {
     const std::vector<int64_t> order = rng.permutation(n);
     ProgressLine progress("codebook fine-tuning " + std::to_string(epoch) + "/" + std::to_string(c.epochs));
     for (int64_t s = 0; s < steps; ++s) {
       const int64_t first = s * c.batch, count = std::min(c.batch, n - first);
-      if (count != x.size(0)) x = Tensor::empty({count, 1, 28, 28}), y = Tensor::empty({count}, DType::I32);
+      if (count != x.size(0))
+        x = Tensor::empty({count, 1, 28, 28}, DType::F32, device), y = Tensor::empty({count}, DType::I32, device);
       gather_batch(train, order, first, count, x, y);
       model.zero_grad();
       const Tensor loss = cross_entropy(model(x), y);
       loss.backward();
       std::fill(g.begin(), g.end(), 0.0);
       for (size_t p = 0; p < params.size(); ++p) {
-        const float* grad = params[p].grad().data<float>();
+        const Tensor host_grad = params[p].grad().to(Device::cpu());
+        const float* grad = host_grad.data<float>();
         const std::vector<int32_t>& idx = indices[p];
         for (size_t i = 0; i < idx.size(); ++i)
           if (idx[i] >= 0) g[idx[i]] += grad[i];
@@ -67,9 +73,10 @@ void finetune_codebook(Sequential& model, const Dataset& train, const CodebookFi
         codebook[k] -= c.lr * mhat / (std::sqrt(vhat) + eps);
       }
       for (size_t p = 0; p < params.size(); ++p) {
-        float* w = params[p].data<float>();
+        float* w = host_weights[p].data<float>();
         const std::vector<int32_t>& idx = indices[p];
         for (size_t i = 0; i < idx.size(); ++i) w[i] = idx[i] >= 0 ? static_cast<float>(codebook[idx[i]]) : 0.0f;
+        if (!device.is_cpu()) Tensor(params[p]).copy_(host_weights[p]);
       }
       progress.update(s + 1, steps, first + count, "");
     }

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "core/backend.h"
 #include "core/error.h"
 
 namespace sws {
@@ -20,6 +21,14 @@ int64_t first_non_finite(const Tensor& t, double& value) {
     if (!bad) return -1;
     for (int64_t i = 0; i < n; ++i)
       if (!std::isfinite(p[i])) return value = p[i], i;
+  }
+  if (!t.device().is_cpu()) {
+    // One reduction on the device: a NaN or Inf entry makes the double-accumulated sum
+    // non-finite (and F32 data cannot overflow it), so only then is the tensor copied to the
+    // host to find and name the entry.
+    Tensor total = Tensor::empty({}, DType::F64, t.device());
+    backend_for(t.device()).sum(t.contiguous(), total);
+    if (std::isfinite(total.item())) return -1;
   }
   const std::vector<double> v = t.to_double_vector();
   for (size_t i = 0; i < v.size(); ++i)

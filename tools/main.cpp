@@ -22,10 +22,11 @@
 namespace {
 
 int run_eval(const std::string& model_flag, const std::string& weights, const std::string& data_dir, int threads,
-             int64_t test_limit) {
+             int64_t test_limit, const std::string& device) {
   sws::set_num_threads(threads);
   std::string model_name;
   auto model = sws::load_model_file(weights, model_flag, &model_name);  // a checkpoint or a .sws file
+  model->to(sws::parse_device(device));
   const sws::Mnist mnist = sws::load_mnist(data_dir);
   const sws::Dataset test = sws::make_dataset(mnist.test, test_limit);
   const double accuracy = sws::evaluate_accuracy(*model, test);
@@ -80,6 +81,7 @@ int main(int argc, char** argv) {
   pretrain->add_option("--schedule", pre.schedule, "learning-rate schedule: cosine (default) or constant");
   pretrain->add_option("--seed", pre.seed, "seed of initialisation and data order")->capture_default_str();
   pretrain->add_option("--threads", pre.threads, "CPU threads")->capture_default_str();
+  pretrain->add_option("--device", pre.device, "cpu, cuda or cuda:N (a CUDA build on a machine with a GPU)")->capture_default_str();
   pretrain->add_option("--data", pre.data_dir, "folder with the four MNIST IDX files (.gz or raw)")->capture_default_str();
   pretrain->add_option("--train-limit", pre.train_limit, "use only the first N training images");
   pretrain->add_option("--test-limit", pre.test_limit, "evaluate on only the first N test images");
@@ -91,6 +93,7 @@ int main(int argc, char** argv) {
 
   std::string eval_model, eval_weights, eval_data = "data/mnist";
   int eval_threads = 2;
+  std::string eval_device = "cpu";
   int64_t eval_limit = 0;
   CLI::App* eval = app.add_subcommand("eval", "Print the MNIST test accuracy of a checkpoint");
   eval->add_option("--model", eval_model, "lenet300, lenet5 or tutorial (default: recognised from the file)")
@@ -98,6 +101,7 @@ int main(int argc, char** argv) {
   eval->add_option("FILE,--weights", eval_weights, "a .safetensors checkpoint or a .sws file written by sws")->required();
   eval->add_option("--data", eval_data, "folder with the four MNIST IDX files")->capture_default_str();
   eval->add_option("--threads", eval_threads, "CPU threads")->capture_default_str();
+  eval->add_option("--device", eval_device, "cpu, cuda or cuda:N (a CUDA build on a machine with a GPU)")->capture_default_str();
   eval->add_option("--test-limit", eval_limit, "evaluate on only the first N test images");
   eval->footer("Example:\n  sws eval --model lenet5 --weights runs/lenet5/model.safetensors");
 
@@ -110,6 +114,7 @@ int main(int argc, char** argv) {
   add_retrain_flags(retrain, re, "--epochs");
   retrain->add_option("--seed", re.seed, "seed of the data order")->capture_default_str();
   retrain->add_option("--threads", re.threads, "CPU threads")->capture_default_str();
+  retrain->add_option("--device", re.device, "cpu, cuda or cuda:N (a CUDA build on a machine with a GPU)")->capture_default_str();
   retrain->add_option("--data", re_data, "folder with the four MNIST IDX files")->capture_default_str();
   retrain->add_option("--train-limit", re_train_limit, "use only the first N training images");
   retrain->add_option("--test-limit", re_test_limit, "evaluate on only the first N test images");
@@ -117,7 +122,7 @@ int main(int argc, char** argv) {
   retrain->add_flag("--resume", re.resume, "continue from OUT/checkpoints/ (written after every epoch)");
   retrain->footer("Example:\n  sws retrain --model lenet5 --weights runs/lenet5/model.safetensors --out runs/lenet5-sws");
 
-  std::string q_model = "lenet5", q_weights, q_prior, q_data = "data/mnist", q_out, q_rule = "map";
+  std::string q_model = "lenet5", q_weights, q_prior, q_data = "data/mnist", q_out, q_rule = "map", q_device = "cpu";
   int64_t q_test_limit = 0;
   sws::PostprocessConfig q_config;
   CLI::App* quantize = app.add_subcommand("quantize", "Stage 3: merge components, snap weights to the means, account");
@@ -131,6 +136,7 @@ int main(int argc, char** argv) {
   quantize->add_option("--finetune-lr", q_config.finetune.lr, "Adam rate of that fine-tuning")->capture_default_str();
   quantize->add_option("--data", q_data, "folder with the four MNIST IDX files")->capture_default_str();
   quantize->add_option("--test-limit", q_test_limit, "evaluate on only the first N test images");
+  quantize->add_option("--device", q_device, "cpu, cuda or cuda:N (a CUDA build on a machine with a GPU)")->capture_default_str();
   quantize->add_option("--out", q_out, "output folder: quantized.safetensors, metrics.json")->required();
   quantize->footer("Example:\n  sws quantize --model lenet5 --weights runs/lenet5-sws/retrained.safetensors "
                    "--prior runs/lenet5-sws/prior.safetensors --out runs/lenet5-sws");
@@ -154,6 +160,7 @@ int main(int argc, char** argv) {
   run->add_option("--assign", run_rule, "map or ml")->check(CLI::IsMember({"map", "ml"}))->capture_default_str();
   run->add_option("--seed", run_config.seed, "seed of initialisation and data order")->capture_default_str();
   run->add_option("--threads", run_config.threads, "CPU threads")->capture_default_str();
+  run->add_option("--device", run_config.device, "cpu, cuda or cuda:N (a CUDA build on a machine with a GPU)")->capture_default_str();
   run->add_option("--data", run_config.data_dir, "folder with the four MNIST IDX files")->capture_default_str();
   run->add_option("--train-limit", run_config.train_limit, "use only the first N training images");
   run->add_option("--test-limit", run_config.test_limit, "evaluate on only the first N test images");
@@ -206,7 +213,7 @@ int main(int argc, char** argv) {
       std::printf("wrote %s/figures/ in %.1f s\n", plot_dir.c_str(), seconds);
       return 0;
     }
-    if (*eval) return run_eval(eval_model, eval_weights, eval_data, eval_threads, eval_limit);
+    if (*eval) return run_eval(eval_model, eval_weights, eval_data, eval_threads, eval_limit, eval_device);
     if (*retrain) {
       check_explicit(retrain, re, "--epochs");
       sws::run_retrain_command(re, re_weights, re_data, re_out, re_train_limit, re_test_limit);
@@ -215,7 +222,7 @@ int main(int argc, char** argv) {
     if (*quantize) {
       SWS_CHECK(!quantize->count("--finetune-epochs") || q_config.finetune.epochs >= 0, "--finetune-epochs must be >= 0");
       q_config.rule = q_rule == "ml" ? sws::Assignment::MaximumLikelihood : sws::Assignment::MaximumAPosteriori;
-      sws::run_quantize_command(q_model, q_weights, q_prior, q_data, q_out, q_test_limit, q_config);
+      sws::run_quantize_command(q_model, q_weights, q_prior, q_data, q_out, q_test_limit, q_config, q_device);
       return 0;
     }
     if (*run) {

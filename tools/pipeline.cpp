@@ -10,6 +10,7 @@
 #include "nn/models.h"
 #include "tools/figures.h"
 #include "tools/model_file.h"
+#include "tools/output_dir.h"
 #include "tools/progress.h"
 
 namespace sws {
@@ -63,10 +64,11 @@ void run_pipeline(RunConfig c) {
   c.retrain.model = c.model;
   c.retrain.seed = c.seed;
   c.retrain.threads = c.threads;
+  c.retrain.device = c.device;
   apply_retrain_preset(c.retrain);  // validate every flag before any work
   apply_postprocess_preset(c.model, c.postprocess);
   PretrainConfig pre;
-  pre.model = c.model, pre.epochs = c.pretrain_epochs, pre.seed = c.seed, pre.threads = c.threads;
+  pre.model = c.model, pre.epochs = c.pretrain_epochs, pre.seed = c.seed, pre.threads = c.threads, pre.device = c.device;
   pre.data_dir = c.data_dir, pre.out_dir = c.out_dir, pre.train_limit = c.train_limit, pre.test_limit = c.test_limit;
   // Each training stage writes its state after every epoch; --resume continues from there.
   pre.checkpoint = c.out_dir + "/checkpoints/pretrain.safetensors", pre.resume = c.resume;
@@ -74,7 +76,10 @@ void run_pipeline(RunConfig c) {
   if (c.figures) c.retrain.frames_dir = c.out_dir, c.retrain.frame_every = c.frame_every;
   apply_pretrain_preset(pre);
   validate(pre);
-  prepare_out_dir(c.out_dir);
+  // Three stage checkpoints, two resume checkpoints (weights and Adam's moments) and the temporary
+  // of one rewrite; about 150 kB of figures per retraining epoch and the film.
+  const uint64_t figure_bytes = c.figures ? static_cast<uint64_t>(c.retrain.epochs) * 150000u + 2000000u : 0;
+  prepare_out_dir(c.out_dir, output_bytes_needed(make_model(c.model, 0)->parameter_count(), 12, figure_bytes));
   const Mnist mnist = load_mnist(c.data_dir);
   const Dataset train = make_dataset(mnist.train, c.train_limit), test = make_dataset(mnist.test, c.test_limit);
 
@@ -88,6 +93,7 @@ void run_pipeline(RunConfig c) {
   } else {
     model = make_model(c.model, c.seed);
     load_checkpoint(*model, c.from_pretrained);
+    model->to(parse_device(c.device));
     const double a = evaluate_accuracy(*model, test);
     metrics["pretrained"] = {{"test_accuracy", a}, {"from", c.from_pretrained}, {"seconds", 0.0}};
     std::printf("== stage 1/3: loaded %s (test accuracy %.2f%%)\n", c.from_pretrained.c_str(), 100 * a);
@@ -136,9 +142,11 @@ void run_pipeline(RunConfig c) {
 void run_retrain_command(RetrainConfig c, const std::string& weights, const std::string& data_dir,
                          const std::string& out_dir, int64_t train_limit, int64_t test_limit) {
   apply_retrain_preset(c);
-  prepare_out_dir(out_dir);
+  // retrained.safetensors, the resume checkpoint (weights and Adam's moments) and its temporary.
+  prepare_out_dir(out_dir, output_bytes_needed(make_model(c.model, 0)->parameter_count(), 7));
   auto model = make_model(c.model, c.seed);
   load_checkpoint(*model, weights);
+  model->to(parse_device(c.device));
   const Mnist mnist = load_mnist(data_dir);
   c.checkpoint = out_dir + "/checkpoints/retrain.safetensors";
   RetrainResult r = retrain(c, *model, make_dataset(mnist.train, train_limit), make_dataset(mnist.test, test_limit));
@@ -151,11 +159,12 @@ void run_retrain_command(RetrainConfig c, const std::string& weights, const std:
 
 void run_quantize_command(const std::string& model_name, const std::string& weights, const std::string& prior_path,
                           const std::string& data_dir, const std::string& out_dir, int64_t test_limit,
-                          PostprocessConfig config) {
+                          PostprocessConfig config, const std::string& device) {
   apply_postprocess_preset(model_name, config);
-  prepare_out_dir(out_dir);
+  prepare_out_dir(out_dir, output_bytes_needed(make_model(model_name, 0)->parameter_count(), 2));
   auto model = make_model(model_name, 0);
   load_checkpoint(*model, weights);
+  model->to(parse_device(device));
   auto prior = load_prior(prior_path, prior_covered_tensors(*model));
   const Mnist mnist = load_mnist(data_dir);
   PostprocessResult q = postprocess(*model, *prior, make_dataset(mnist.train), make_dataset(mnist.test, test_limit), config);

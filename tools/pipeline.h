@@ -16,6 +16,7 @@ struct RunConfig {
   int64_t train_limit = 0, test_limit = 0;
   uint64_t seed = 1;
   int threads = 2;
+  std::string device = "cpu";  // "cpu", "cuda" or "cuda:N": all three stages run there
   bool resume = false;  // continue the stages from OUT/checkpoints/ (after a crash or a kill)
   bool figures = true;  // draw OUT/figures/ (tools/figures.h)
   int64_t frame_every = 1;
@@ -37,6 +38,6 @@ void run_retrain_command(RetrainConfig config, const std::string& weights, const
 // OUT/quantized.safetensors and OUT/metrics.json.
 void run_quantize_command(const std::string& model, const std::string& weights, const std::string& prior_path,
                           const std::string& data_dir, const std::string& out_dir, int64_t test_limit,
-                          PostprocessConfig config);
+                          PostprocessConfig config, const std::string& device = "cpu");
 
 }  // namespace sws

@@ -9,6 +9,7 @@
 
 #include "autograd/ops.h"
 #include "core/atomic_file.h"
+#include "core/backend.h"
 #include "core/error.h"
 #include "core/rng.h"
 #include "core/threads.h"
@@ -16,6 +17,7 @@
 #include "nn/models.h"
 #include "optim/adam.h"
 #include "tools/finite_check.h"
+#include "tools/output_dir.h"
 #include "tools/progress.h"
 #include "tools/resume.h"
 
@@ -43,22 +45,16 @@ void validate(const PretrainConfig& c) {
   SWS_CHECK(c.schedule == "constant" || c.schedule == "cosine", "--schedule must be constant or cosine");
   SWS_CHECK(c.threads >= 1, "--threads must be at least 1");
   SWS_CHECK(!c.out_dir.empty(), "--out DIR is required");
-}
-
-// Fails now, before any training, if the output folder cannot be written.
-void prepare_out_dir(const std::string& dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  SWS_CHECK(!ec, "cannot create output folder '" + dir + "': " + ec.message());
-  write_file_atomically(dir + "/.write-test", std::string("ok"));
-  std::filesystem::remove(dir + "/.write-test", ec);
+  backend_for(parse_device(c.device));  // a malformed --device or a missing GPU fails here, before any work
 }
 
 PretrainResult pretrain(PretrainConfig c, const Dataset& train, const Dataset& test) {
   apply_pretrain_preset(c);
   validate(c);
   set_num_threads(c.threads);
+  const Device device = parse_device(c.device);
   auto model = make_model(c.model, c.seed);
+  model->to(device);  // initialised on the host (the same values on every device), then moved
   Adam adam({{"weights", model->named_parameters(), {}}}, AdamDefaults{c.lr});
   Rng data_rng(c.seed ^ 0x5eedda7aULL);
 
@@ -73,7 +69,7 @@ PretrainResult pretrain(PretrainConfig c, const Dataset& train, const Dataset& t
   // What must not change between an interrupted run and its resumption.
   const nlohmann::json settings = {{"model", c.model}, {"epochs", c.epochs}, {"batch", c.batch}, {"lr", c.lr},
                                    {"schedule", c.schedule}, {"optimizer", "adam"}, {"seed", c.seed},
-                                   {"threads", c.threads}, {"train_images", n}, {"test_images", test.size()}};
+                                   {"threads", c.threads}, {"device", device.name()}, {"train_images", n}, {"test_images", test.size()}};
   nlohmann::json epochs = nlohmann::json::array();
   ResumeState resumed;
   if (c.resume && !c.checkpoint.empty()) {
@@ -88,7 +84,7 @@ PretrainResult pretrain(PretrainConfig c, const Dataset& train, const Dataset& t
   const auto run_start = std::chrono::steady_clock::now();
   double accuracy = epochs.empty() ? 0.0 : epochs.back().at("test_accuracy").get<double>();
   int64_t global_step = resumed.epochs_done * steps_per_epoch;
-  Tensor x = Tensor::empty({c.batch, 1, 28, 28}), y = Tensor::empty({c.batch}, DType::I32);
+  Tensor x = Tensor::empty({c.batch, 1, 28, 28}, DType::F32, device), y = Tensor::empty({c.batch}, DType::I32, device);
   const NamedTensors params = model->named_parameters();
   auto elapsed = [&] {
     return resumed.seconds + std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start).count();
@@ -101,8 +97,8 @@ PretrainResult pretrain(PretrainConfig c, const Dataset& train, const Dataset& t
     for (int64_t s = 0; s < steps_per_epoch; ++s, ++global_step) {
       const int64_t start = s * c.batch, count = std::min(c.batch, n - start);
       if (count != x.size(0)) {
-        x = Tensor::empty({count, 1, 28, 28});
-        y = Tensor::empty({count}, DType::I32);
+        x = Tensor::empty({count, 1, 28, 28}, DType::F32, device);
+        y = Tensor::empty({count}, DType::I32, device);
       }
       gather_batch(train, order, start, count, x, y);
       if (c.schedule == "cosine")
@@ -156,7 +152,8 @@ PretrainResult pretrain(PretrainConfig c, const Dataset& train, const Dataset& t
 double run_pretrain(PretrainConfig c) {
   apply_pretrain_preset(c);
   validate(c);
-  prepare_out_dir(c.out_dir);
+  // model.safetensors, the resume checkpoint (weights and Adam's two moments) and its temporary.
+  prepare_out_dir(c.out_dir, output_bytes_needed(make_model(c.model, 0)->parameter_count(), 7));
   const Mnist mnist = load_mnist(c.data_dir);
   c.checkpoint = c.out_dir + "/checkpoints/pretrain.safetensors";
   const PretrainResult r = pretrain(c, make_dataset(mnist.train, c.train_limit), make_dataset(mnist.test, c.test_limit));

@@ -20,6 +20,7 @@ struct PretrainConfig {
   std::string schedule;    // "": the preset; "constant" or "cosine" (to 0 over the run)
   uint64_t seed = 1;
   int threads = 2;
+  std::string device = "cpu";  // "cpu", "cuda" or "cuda:N": where the model and every step run
   std::string data_dir = "data/mnist";
   std::string out_dir;
   int64_t train_limit = 0;  // > 0: use only the first N training images (quick runs, tests)
@@ -47,8 +48,5 @@ PretrainResult pretrain(PretrainConfig config, const Dataset& train, const Datas
 
 // `sws pretrain`: loads MNIST, trains, writes OUT/model.safetensors and OUT/metrics.json.
 double run_pretrain(PretrainConfig config);
-
-// Creates the output folder and checks that it can be written, before any work is done.
-void prepare_out_dir(const std::string& dir);
 
 }  // namespace sws

@@ -40,7 +40,15 @@ void save_resume_state(const std::string& path, const ResumeState& state, const 
                                {"seconds", state.seconds},         {"optimizer", opt.json}};
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-  write_safetensors(path, views, {{"sws.resume", meta.dump()}});
+  try {
+    write_safetensors(path, views, {{"sws.resume", meta.dump()}});
+  } catch (const Error& e) {
+    // The write is atomic: whatever was at `path` before is still there and still valid.
+    const std::string kept = state.epochs_done > 1 ? "the checkpoint of epoch " + std::to_string(state.epochs_done - 1) +
+                                                         " is intact; fix this and continue with --resume"
+                                                   : "no earlier checkpoint of this stage exists";
+    throw Error(std::string(e.what()) + " (" + kept + ")");
+  }
 }
 
 ResumeState load_resume_state(const std::string& path, const nlohmann::json& settings, const NamedTensors& tensors,

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "autograd/ops.h"
+#include "core/backend.h"
 #include "core/error.h"
 #include "core/rng.h"
 #include "core/safetensors.h"
@@ -43,6 +44,7 @@ void apply_retrain_preset(RetrainConfig& c) {
     SWS_CHECK(lr > 0 && std::isfinite(lr), "retraining learning rates must be positive");
   SWS_CHECK(c.threads >= 1, "--threads must be at least 1");
   SWS_CHECK(c.frame_every >= 1, "--frame-every must be at least 1");
+  backend_for(parse_device(c.device));  // a malformed --device or a missing GPU fails here, before any work
   validate(prior_options(c));
 }
 
@@ -85,6 +87,7 @@ RetrainResult retrain(RetrainConfig c, Sequential& model, const Dataset& train, 
   apply_retrain_preset(c);
   set_num_threads(c.threads);
   const std::vector<Tensor> weights = prior_covered_tensors(model);
+  const Device device = weights.front().device();  // the prior, the optimiser and the batches follow the model
   auto prior = std::make_shared<GaussianMixturePrior>(prior_options(c), weights);
   // The four groups of the paper; a learned pi_0's logit goes with the mixing logits.
   NamedTensors mixing{{"prior.mixing_logits", prior->rho}};
@@ -103,7 +106,7 @@ RetrainResult retrain(RetrainConfig c, Sequential& model, const Dataset& train, 
       {"tau_warmup_epochs", c.tau_warmup_epochs}, {"lr_weights", c.lr_weights}, {"lr_means", c.lr_means},
       {"lr_log_precisions", c.lr_log_precisions}, {"lr_mixing", c.lr_mixing}, {"components", c.components},
       {"pi0", c.pi0}, {"learn_pi0", c.learn_pi0}, {"pi0_concentration", c.pi0_concentration}, {"init", c.init},
-      {"seed", c.seed}, {"threads", c.threads}, {"train_images", n}, {"test_images", test.size()}};
+      {"seed", c.seed}, {"threads", c.threads}, {"device", device.name()}, {"train_images", n}, {"test_images", test.size()}};
   // Each epoch's weight histogram is kept in the metrics (the film of the run, tools/figures.h),
   // over a range fixed from the pretrained weights so that the frames line up.
   const double histogram_range = histogram_limit(weights);
@@ -129,7 +132,7 @@ RetrainResult retrain(RetrainConfig c, Sequential& model, const Dataset& train, 
   };
   double accuracy = epochs.empty() ? 0.0 : epochs.back().at("test_accuracy").get<double>();
   const NamedTensors params = model.named_parameters();
-  Tensor x = Tensor::empty({c.batch, 1, 28, 28}), y = Tensor::empty({c.batch}, DType::I32);
+  Tensor x = Tensor::empty({c.batch, 1, 28, 28}, DType::F32, device), y = Tensor::empty({c.batch}, DType::I32, device);
   for (int64_t epoch = resumed.epochs_done + 1; epoch <= c.epochs; ++epoch) {
     const auto epoch_start = std::chrono::steady_clock::now();
     // tau warm-up: linear from tau / warmup to tau over the first epochs.
@@ -139,7 +142,8 @@ RetrainResult retrain(RetrainConfig c, Sequential& model, const Dataset& train, 
     double ce_sum = 0, complexity = 0;
     for (int64_t s = 0; s < steps_per_epoch; ++s) {
       const int64_t first = s * c.batch, count = std::min(c.batch, n - first);
-      if (count != x.size(0)) x = Tensor::empty({count, 1, 28, 28}), y = Tensor::empty({count}, DType::I32);
+      if (count != x.size(0))
+        x = Tensor::empty({count, 1, 28, 28}, DType::F32, device), y = Tensor::empty({count}, DType::I32, device);
       gather_batch(train, order, first, count, x, y);
       adam.zero_grad();
       const Tensor ce = cross_entropy(model(x), y);

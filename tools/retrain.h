@@ -27,6 +27,7 @@ struct RetrainConfig {
   std::string init;                // "range" (paper) or "fixed" (tutorial)
   uint64_t seed = 1;
   int threads = 2;
+  std::string device = "cpu";  // where `sws retrain` puts the model; retrain() uses the model's device
   std::string checkpoint;  // the per-epoch resume file (tools/resume.h); "" = none
   bool resume = false;     // continue from `checkpoint` if it exists
   std::string frames_dir;  // a run folder: draw figures/frames/epoch_NNN.png there; "" = none
