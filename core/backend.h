@@ -6,6 +6,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "core/device.h"
 
@@ -37,6 +38,16 @@ struct Pool2dGeometry {
 struct AdamStep {
   double lr, beta1, beta2, eps, weight_decay;
   int64_t step;
+};
+
+// One tensor's Adam update, for Backend::adam_update_many: the parameter, its gradient, its two
+// moment buffers (all contiguous, same shape, dtype and device) and its group's step constants.
+struct AdamUpdate {
+  Tensor* param;
+  const Tensor* grad;
+  Tensor* exp_avg;
+  Tensor* exp_avg_sq;
+  AdamStep step;
 };
 
 // One SGD step's constants (PyTorch's algorithm: buf = momentum*buf + g; p -= lr*buf).
@@ -137,12 +148,17 @@ class Backend {
                            const AdamStep& s) = 0;
   virtual void sgd_update(Tensor& param, const Tensor& grad, Tensor& momentum_buffer,
                           const SgdStep& s) = 0;
+  // Every update of one optimiser step at once, with the same result as calling adam_update on
+  // each in order (the tensors of different updates never overlap). The default does exactly
+  // that; the CUDA backend overrides it with one fused kernel launch for all the tensors.
+  virtual void adam_update_many(const std::vector<AdamUpdate>& updates);
 };
 
 // The backend serving a device; throws sws::Error when none is available (e.g. a CUDA device
-// in a CPU-only build or on a machine without a GPU).
+// in a CPU-only build or on a machine without a GPU). In a CUDA build the CUDA backend is
+// created on the first request for cuda:0 (core/cuda_available.h asks without throwing).
 Backend& backend_for(Device device);
-// Installs the backend for a device type (the CUDA backend registers itself this way).
+// Installs a backend for a device type, replacing the built-in one (e.g. a test double).
 void register_backend(DeviceType type, Backend* backend);
 
 }  // namespace sws

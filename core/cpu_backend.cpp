@@ -2,6 +2,7 @@
 // optimiser updates. Convolution and pooling are in cpu_conv.cpp, softmax and loss in
 // cpu_softmax.cpp.
 #include "core/cpu_backend.h"
+#include "core/cuda_available.h"
 
 #include <cblas.h>
 #include <omp.h>
@@ -14,22 +15,52 @@ namespace sws {
 
 // --- registry ---------------------------------------------------------------------------------
 
+#ifdef SWS_WITH_CUDA
+// cuda/cuda_backend.cu: the CUDA backend for cuda:0, created on the first call (null with the
+// reason in *why when no GPU is visible). Called from here, so the static library's linker
+// always keeps it.
+Backend* cuda_backend_or_null(std::string* why);
+#endif
+
 namespace {
-Backend* g_cuda_backend = nullptr;
+Backend* g_cuda_backend = nullptr;  // set by register_backend; overrides the built-in one
+}
+
+bool cuda_available(std::string* why) {
+  if (g_cuda_backend) return true;
+#ifdef SWS_WITH_CUDA
+  return cuda_backend_or_null(why) != nullptr;
+#else
+  if (why) *why = "this sws was built without the CUDA backend (configure with -DSWS_CUDA=ON)";
+  return false;
+#endif
 }
 
 Backend& backend_for(Device device) {
   static CpuBackend cpu;
   if (device.is_cpu()) return cpu;
-  SWS_CHECK(g_cuda_backend != nullptr,
-            "device " + device.name() + " requested but this sws has no CUDA backend available "
-            "(CPU-only build, or no GPU visible); use --device cpu");
-  return *g_cuda_backend;
+  if (g_cuda_backend) return *g_cuda_backend;
+#ifdef SWS_WITH_CUDA
+  std::string why;
+  Backend* cuda = cuda_backend_or_null(&why);
+  SWS_CHECK(cuda != nullptr, "device " + device.name() + " requested but no GPU is visible (" + why +
+                                 "); use --device cpu");
+  SWS_CHECK(device.index == 0, "device " + device.name() + " requested but sws drives only cuda:0; "
+                               "choose the GPU with CUDA_VISIBLE_DEVICES and use --device cuda:0");
+  return *cuda;
+#else
+  throw Error("device " + device.name() + " requested but this sws build has no CUDA backend "
+              "(configured with SWS_CUDA=OFF or without a CUDA toolkit); use --device cpu");
+#endif
 }
 
 void register_backend(DeviceType type, Backend* backend) {
   SWS_CHECK(type == DeviceType::CUDA, "register_backend: only the CUDA backend can be registered");
   g_cuda_backend = backend;
+}
+
+void Backend::adam_update_many(const std::vector<AdamUpdate>& updates) {
+  for (const AdamUpdate& u : updates) adam_update(*u.param, *u.grad, *u.exp_avg, *u.exp_avg_sq, u.step);
 }
 
 // --- memory -----------------------------------------------------------------------------------
