@@ -172,6 +172,7 @@ Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const Tensor& bias_in, int
   SWS_CHECK(w_in.size(1) == g.in_channels, "conv2d: input " + describe(x_in) + " has " +
             std::to_string(g.in_channels) + " channels but weight " + describe(w_in) + " expects " +
             std::to_string(w_in.size(1)));
+  SWS_CHECK(g.kernel_h >= 1 && g.kernel_w >= 1, "conv2d: the kernel of weight " + describe(w_in) + " is empty");
   SWS_CHECK(g.in_h + 2 * padding >= g.kernel_h && g.in_w + 2 * padding >= g.kernel_w,
             "conv2d: kernel larger than the padded input " + describe(x_in));
   Tensor x = x_in.contiguous(), w = w_in.contiguous(), bias;

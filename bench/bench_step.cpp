@@ -3,7 +3,11 @@
 // with the peer's on (kind, model, batch, threads). Inputs are random MNIST-shaped tensors.
 // With --prior it times the retraining step instead (kind "retrain_step"): the same plus the
 // mixture prior's complexity term over every parameter and four-group Adam, as `sws retrain`.
+// With --device cuda the model, its inputs and the prior live on the GPU (a CUDA build with a
+// visible GPU; otherwise it prints why and exits 77) and bench/torch_gpu_peer.py is the peer.
+// Every line carries "device": "cpu" or "cuda".
 //   bench_step [--threads 2] [--reps 50] [--models lenet300 lenet5 tutorial] [--batch 64 256] [--prior]
+//              [--device cpu|cuda]
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -12,7 +16,10 @@
 #include <algorithm>
 
 #include "autograd/ops.h"
+#include "bench/bench_device.h"
+#include "core/backend.h"
 #include "core/blas_kernels.h"
+#include "core/device.h"
 #include "core/threads.h"
 #include "nn/layers.h"
 #include "nn/models.h"
@@ -49,6 +56,18 @@ double step_macs(const Sequential& model) {
   return 3 * macs - first;
 }
 
+// Waits until the device has run all the work queued so far, so that the clock read after it
+// covers that work: a host read of one element of `t` (a tensor the step wrote last). The CUDA
+// backend issues every kernel, cuBLAS and cuDNN call on the legacy default stream and copies with
+// a synchronous cudaMemcpy (cuda/cuda_backend.h, "Ordering"), and a synchronous device-to-host
+// copy on that stream starts only after all earlier work on it, so returning from this read
+// means the step is done. Nothing to wait for on the CPU (the ops are synchronous there).
+void wait_for_device(const Tensor& t) {
+  if (t.device().is_cpu()) return;
+  const Tensor flat = t.view({-1});
+  (void)flat.rows(flat.numel() - 1, 1).to_float_vector();  // 4 bytes device -> host
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -57,6 +76,7 @@ int main(int argc, char** argv) {
   bool with_prior = false;
   std::vector<std::string> models = model_names();
   std::vector<int64_t> batches = {64, 256};
+  std::string device_text = "cpu";
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto list = [&](auto&& push) {
@@ -67,46 +87,64 @@ int main(int argc, char** argv) {
     else if (a == "--models") { models.clear(); list([&](const char* s) { models.push_back(s); }); }
     else if (a == "--prior") with_prior = true;
     else if (a == "--batch") { batches.clear(); list([&](const char* s) { batches.push_back(std::atoll(s)); }); }
-    else { std::fprintf(stderr, "usage: bench_step [--threads N] [--reps N] [--models ...] [--batch ...]\n"); return 2; }
+    else if (a == "--device" && i + 1 < argc) device_text = argv[++i];
+    else {
+      std::fprintf(stderr, "usage: bench_step [--threads N] [--reps N] [--models ...] [--batch ...] [--prior] [--device cpu|cuda]\n");
+      return 2;
+    }
   }
+  Device device;
+  if (int rc = open_bench_device("bench_step", device_text, device)) return rc;
+  const char* device_kind = device.is_cpu() ? "cpu" : "cuda";
   set_num_threads(threads);
   Rng rng(0);
-  for (const std::string& name : models) {
-    for (int64_t batch : batches) {
-      auto model = make_model(name, 0);
-      const std::vector<Tensor> weights = model->parameters();
-      GaussianMixturePrior prior(PriorOptions{}, weights);
-      std::vector<AdamGroup> groups{{"weights", model->named_parameters(), {5e-4, {}, {}, {}, {}}}};
-      if (with_prior)
-        for (const auto& [pname, p] : prior.named_parameters()) groups.push_back({pname, {{pname, p}}, {3e-3, {}, {}, {}, {}}});
-      Adam adam(groups);
-      const double tau_over_n = 0.005 / 60000;
-      std::vector<float> pixels(batch * 28 * 28);
-      for (float& p : pixels) p = static_cast<float>(rng.uniform());
-      std::vector<int32_t> labels(batch);
-      for (int32_t& l : labels) l = static_cast<int32_t>(rng.below(10));
-      const Tensor x = Tensor::from_vector(pixels, {batch, 1, 28, 28});
-      const Tensor y = Tensor::from_vector(labels, {batch});
-      std::vector<double> times;
-      for (int r = 0; r < 10 + reps; ++r) {
-        const auto t0 = std::chrono::steady_clock::now();
-        adam.zero_grad();
-        Tensor loss = cross_entropy((*model)(x), y);
-        if (with_prior) loss = add(loss, mul_scalar(prior.complexity(weights), tau_over_n));
-        loss.backward();
-        adam.step();
-        const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        if (r >= 10) times.push_back(dt);
+  try {
+    for (const std::string& name : models) {
+      for (int64_t batch : batches) {
+        auto model = make_model(name, 0);
+        model->to(device);  // in place: the handles below, the prior and Adam all see device tensors
+        const std::vector<Tensor> weights = model->parameters();
+        GaussianMixturePrior prior(PriorOptions{}, weights);
+        std::vector<AdamGroup> groups{{"weights", model->named_parameters(), {5e-4, {}, {}, {}, {}}}};
+        if (with_prior)
+          for (const auto& [pname, p] : prior.named_parameters()) groups.push_back({pname, {{pname, p}}, {3e-3, {}, {}, {}, {}}});
+        Adam adam(groups);
+        const double tau_over_n = 0.005 / 60000;
+        std::vector<float> pixels(batch * 28 * 28);
+        for (float& p : pixels) p = static_cast<float>(rng.uniform());
+        std::vector<int32_t> labels(batch);
+        for (int32_t& l : labels) l = static_cast<int32_t>(rng.below(10));
+        const Tensor x = Tensor::from_vector(pixels, {batch, 1, 28, 28}, device);
+        const Tensor y = Tensor::from_vector(labels, {batch}, device);
+        // Adam updates the prior's tensors after the weights (the groups' order), so the last
+        // group's tensor is the step's last write; on the legacy default stream any read would
+        // wait for everything anyway.
+        const Tensor last_written = groups.back().params.back().second;
+        std::vector<double> times;
+        for (int r = 0; r < 10 + reps; ++r) {
+          const auto t0 = std::chrono::steady_clock::now();
+          adam.zero_grad();
+          Tensor loss = cross_entropy((*model)(x), y);
+          if (with_prior) loss = add(loss, mul_scalar(prior.complexity(weights), tau_over_n));
+          loss.backward();
+          adam.step();
+          wait_for_device(last_written);
+          const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+          if (r >= 10) times.push_back(dt);
+        }
+        std::sort(times.begin(), times.end());
+        const double median = times[times.size() / 2];
+        const double flops = 2.0 * step_macs(*model) * batch;
+        std::printf("{\"kind\": \"%s\", \"impl\": \"sws\", \"model\": \"%s\", \"batch\": %lld, \"threads\": %d, "
+                    "\"device\": \"%s\", \"median_s\": %.6g, \"min_s\": %.6g, \"max_s\": %.6g, \"gflops\": %.1f}\n",
+                    with_prior ? "retrain_step" : "step", name.c_str(), static_cast<long long>(batch), threads, device_kind,
+                    median, times.front(), times.back(), flops / median / 1e9);
+        std::fflush(stdout);
       }
-      std::sort(times.begin(), times.end());
-      const double median = times[times.size() / 2];
-      const double flops = 2.0 * step_macs(*model) * batch;
-      std::printf("{\"kind\": \"%s\", \"impl\": \"sws\", \"model\": \"%s\", \"batch\": %lld, \"threads\": %d, "
-                  "\"median_s\": %.6g, \"min_s\": %.6g, \"max_s\": %.6g, \"gflops\": %.1f}\n",
-                  with_prior ? "retrain_step" : "step", name.c_str(), static_cast<long long>(batch), threads, median, times.front(), times.back(),
-                  flops / median / 1e9);
-      std::fflush(stdout);
     }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_step: error on %s: %s\n", device.name().c_str(), e.what());
+    return 1;
   }
   return 0;
 }

@@ -6,6 +6,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "core/device.h"
 
@@ -13,11 +14,14 @@ namespace sws {
 
 class Tensor;
 
+// Elementwise ops of Backend::unary and Backend::binary (binary shapes must match).
 enum class UnaryOp { Neg, Exp, Log, Relu, Sqrt };
 enum class BinaryOp { Add, Sub, Mul, Div };
 
 // Geometry of a 2-D convolution over NCHW input with OIHW weights.
 struct Conv2dGeometry {
+  // Input [batch, in_channels, in_h, in_w], weights [out_channels, in_channels, kernel_h,
+  // kernel_w], one stride and one zero padding for both axes; out_h/out_w give the output size.
   int64_t batch, in_channels, in_h, in_w;
   int64_t out_channels, kernel_h, kernel_w;
   int64_t stride, padding;
@@ -27,6 +31,7 @@ struct Conv2dGeometry {
 
 // Geometry of a 2-D max-pool (no padding) over NCHW input.
 struct Pool2dGeometry {
+  // Input [batch, channels, in_h, in_w]; square windows of `kernel` moved by `stride`.
   int64_t batch, channels, in_h, in_w;
   int64_t kernel, stride;
   int64_t out_h() const { return (in_h - kernel) / stride + 1; }
@@ -35,12 +40,26 @@ struct Pool2dGeometry {
 
 // One Adam step's constants (PyTorch's algorithm; `step` counts from 1).
 struct AdamStep {
+  // Learning rate, the moments' decay rates, the denominator's epsilon, L2 weight decay, and
+  // the step number used for bias correction.
   double lr, beta1, beta2, eps, weight_decay;
   int64_t step;
 };
 
+// One tensor's Adam update, for Backend::adam_update_many: the parameter, its gradient, its two
+// moment buffers (all contiguous, same shape, dtype and device) and its group's step constants.
+struct AdamUpdate {
+  // The tensors (not owned) and the constants of this tensor's group.
+  Tensor* param;
+  const Tensor* grad;
+  Tensor* exp_avg;
+  Tensor* exp_avg_sq;
+  AdamStep step;
+};
+
 // One SGD step's constants (PyTorch's algorithm: buf = momentum*buf + g; p -= lr*buf).
 struct SgdStep {
+  // Learning rate, momentum (0: plain SGD, no buffer), L2 weight decay, Nesterov's variant.
   double lr, momentum, weight_decay;
   bool nesterov;
   bool first_step;  // buf starts as g, as in PyTorch
@@ -52,15 +71,21 @@ struct MemoryStats {
   size_t cached_bytes = 0;        // bytes held in the cache for reuse
 };
 
+// The table of kernels one device implements (core/cpu_backend.h, cuda/cuda_backend.h).
 class Backend {
  public:
   virtual ~Backend() = default;
+  // The device whose memory this backend's tensors live in.
   virtual Device device() const = 0;
 
   // --- memory ---------------------------------------------------------------------------------
   virtual void* allocate(size_t bytes) = 0;  // cached: no system call in a steady state
+  // Returns a block from allocate (with the same size) to the cache.
   virtual void deallocate(void* ptr, size_t bytes) = 0;
+  // System allocations so far and the bytes cached.
   virtual MemoryStats memory_stats() = 0;
+  // Byte copies host -> this device, this device -> host, and within this device; they return
+  // when the destination holds the data.
   virtual void copy_from_host(void* dst, const void* src, size_t bytes) = 0;
   virtual void copy_to_host(void* dst, const void* src, size_t bytes) = 0;
   virtual void copy_within(void* dst, const void* src, size_t bytes) = 0;
@@ -68,8 +93,10 @@ class Backend {
   virtual void make_contiguous(const Tensor& src, Tensor& out) = 0;
 
   // --- elementwise ----------------------------------------------------------------------------
+  // Every element of out = value (converted to out's dtype).
   virtual void fill(Tensor& out, double value) = 0;
   virtual void cast(const Tensor& x, Tensor& out) = 0;  // same shape, any dtypes
+  // out = op(x), and out = op(a, b) element by element (a, b, out of one shape and dtype).
   virtual void unary(UnaryOp op, const Tensor& x, Tensor& out) = 0;
   virtual void binary(BinaryOp op, const Tensor& a, const Tensor& b, Tensor& out) = 0;
   // out = alpha * x + beta (beta a scalar added to every element).
@@ -133,16 +160,33 @@ class Backend {
   virtual void mixture_prior(const Tensor& w, const Tensor& mixture, Tensor& grad_w, Tensor& stats) = 0;
 
   // --- optimisers -----------------------------------------------------------------------------
+  // One Adam step (PyTorch's algorithm) and one SGD step on one tensor, in place.
   virtual void adam_update(Tensor& param, const Tensor& grad, Tensor& exp_avg, Tensor& exp_avg_sq,
                            const AdamStep& s) = 0;
   virtual void sgd_update(Tensor& param, const Tensor& grad, Tensor& momentum_buffer,
                           const SgdStep& s) = 0;
+  // Every update of one optimiser step at once, with the same result as calling adam_update on
+  // each in order (the tensors of different updates never overlap). The default does exactly
+  // that; the CUDA backend overrides it with one fused kernel launch for all the tensors.
+  virtual void adam_update_many(const std::vector<AdamUpdate>& updates);
+
+ protected:
+  // gemm's sizes: c [m, n] = op(a) [m, k] op(b) [k, n].
+  struct GemmSize {
+    int64_t m, n, k;  // rows of c, columns of c, the inner dimension
+  };
+  // Checks that gemm's 2-D operands of one dtype agree and returns their sizes.
+  static GemmSize gemm_size(bool ta, bool tb, const Tensor& a, const Tensor& b, const Tensor& c);
+  // A gemm with no product to compute (m, n or k zero) is finished here (c = beta c, and c is
+  // not read when beta = 0, BLAS's rule) and returns true; any other returns false.
+  bool gemm_without_product(const GemmSize& size, double beta, Tensor& c);
 };
 
 // The backend serving a device; throws sws::Error when none is available (e.g. a CUDA device
-// in a CPU-only build or on a machine without a GPU).
+// in a CPU-only build or on a machine without a GPU). In a CUDA build the CUDA backend is
+// created on the first request for cuda:0 (core/cuda_available.h asks without throwing).
 Backend& backend_for(Device device);
-// Installs the backend for a device type (the CUDA backend registers itself this way).
+// Installs a backend for a device type, replacing the built-in one (e.g. a test double).
 void register_backend(DeviceType type, Backend* backend);
 
 }  // namespace sws

@@ -2,6 +2,7 @@
 // optimiser updates. Convolution and pooling are in cpu_conv.cpp, softmax and loss in
 // cpu_softmax.cpp.
 #include "core/cpu_backend.h"
+#include "core/cuda_available.h"
 
 #include <cblas.h>
 #include <omp.h>
@@ -14,22 +15,71 @@ namespace sws {
 
 // --- registry ---------------------------------------------------------------------------------
 
+#ifdef SWS_WITH_CUDA
+// cuda/cuda_backend.cu: the CUDA backend for cuda:0, created on the first call (null with the
+// reason in *why when no GPU is visible). Called from here, so the static library's linker
+// always keeps it.
+Backend* cuda_backend_or_null(std::string* why);
+#endif
+
 namespace {
-Backend* g_cuda_backend = nullptr;
+Backend* g_cuda_backend = nullptr;  // set by register_backend; overrides the built-in one
+}
+
+bool cuda_available(std::string* why) {
+  if (g_cuda_backend) return true;
+#ifdef SWS_WITH_CUDA
+  return cuda_backend_or_null(why) != nullptr;
+#else
+  if (why) *why = "this sws was built without the CUDA backend (configure with -DSWS_CUDA=ON)";
+  return false;
+#endif
 }
 
 Backend& backend_for(Device device) {
   static CpuBackend cpu;
   if (device.is_cpu()) return cpu;
-  SWS_CHECK(g_cuda_backend != nullptr,
-            "device " + device.name() + " requested but this sws has no CUDA backend available "
-            "(CPU-only build, or no GPU visible); use --device cpu");
-  return *g_cuda_backend;
+  if (g_cuda_backend) return *g_cuda_backend;
+#ifdef SWS_WITH_CUDA
+  std::string why;
+  Backend* cuda = cuda_backend_or_null(&why);
+  SWS_CHECK(cuda != nullptr, "device " + device.name() + " requested but no GPU is visible (" + why +
+                                 "); use --device cpu");
+  SWS_CHECK(device.index == 0, "device " + device.name() + " requested but sws drives only cuda:0; "
+                               "choose the GPU with CUDA_VISIBLE_DEVICES and use --device cuda:0");
+  return *cuda;
+#else
+  throw Error("device " + device.name() + " requested but this sws build has no CUDA backend "
+              "(configured with SWS_CUDA=OFF or without a CUDA toolkit); use --device cpu");
+#endif
 }
 
 void register_backend(DeviceType type, Backend* backend) {
   SWS_CHECK(type == DeviceType::CUDA, "register_backend: only the CUDA backend can be registered");
   g_cuda_backend = backend;
+}
+
+void Backend::adam_update_many(const std::vector<AdamUpdate>& updates) {
+  for (const AdamUpdate& u : updates) adam_update(*u.param, *u.grad, *u.exp_avg, *u.exp_avg_sq, u.step);
+}
+
+Backend::GemmSize Backend::gemm_size(bool ta, bool tb, const Tensor& a, const Tensor& b, const Tensor& c) {
+  SWS_CHECK(a.dim() == 2 && b.dim() == 2 && c.dim() == 2 && a.dtype() == b.dtype() && a.dtype() == c.dtype(),
+            "gemm: " + describe(a) + ", " + describe(b) + " -> " + describe(c));
+  const GemmSize size{ta ? a.size(1) : a.size(0), tb ? b.size(0) : b.size(1), ta ? a.size(0) : a.size(1)};
+  SWS_CHECK((tb ? b.size(1) : b.size(0)) == size.k && c.size(0) == size.m && c.size(1) == size.n,
+            "gemm: shapes do not agree: " + describe(a) + ", " + describe(b) + " -> " + describe(c));
+  return size;
+}
+
+bool Backend::gemm_without_product(const GemmSize& size, double beta, Tensor& c) {
+  if (size.m == 0 || size.n == 0) return true;
+  if (size.k != 0) return false;
+  if (beta == 0.0)
+    fill(c, 0.0);
+  else
+    affine(c, beta, 0.0, c);
+  return true;
 }
 
 // --- memory -----------------------------------------------------------------------------------
@@ -38,38 +88,23 @@ void register_backend(DeviceType type, Backend* backend) {
 static size_t rounded(size_t bytes) { return ((bytes + 63) / 64) * 64 + 64 * (bytes == 0); }
 
 CpuBackend::~CpuBackend() {
-  for (auto& [size, blocks] : free_blocks_)
-    for (void* p : blocks) std::free(p);
+  for (void* p : cache_.drain()) std::free(p);
 }
 
 void* CpuBackend::allocate(size_t bytes) {
   const size_t size = rounded(bytes);
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    auto it = free_blocks_.find(size);
-    if (it != free_blocks_.end() && !it->second.empty()) {
-      void* p = it->second.back();
-      it->second.pop_back();
-      stats_.cached_bytes -= size;
-      return p;
-    }
-    ++stats_.system_allocations;
-  }
+  if (void* p = cache_.take(size)) return p;
   void* p = std::aligned_alloc(64, size);
   SWS_CHECK(p != nullptr, "out of memory allocating " + std::to_string(bytes) + " bytes");
+  cache_.count_system_allocation();
   return p;
 }
 
 void CpuBackend::deallocate(void* ptr, size_t bytes) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  free_blocks_[rounded(bytes)].push_back(ptr);
-  stats_.cached_bytes += rounded(bytes);
+  if (ptr) cache_.give(ptr, rounded(bytes));
 }
 
-MemoryStats CpuBackend::memory_stats() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return stats_;
-}
+MemoryStats CpuBackend::memory_stats() { return cache_.stats(); }
 
 void CpuBackend::copy_from_host(void* dst, const void* src, size_t bytes) { std::memcpy(dst, src, bytes); }
 void CpuBackend::copy_to_host(void* dst, const void* src, size_t bytes) { std::memcpy(dst, src, bytes); }
@@ -318,15 +353,9 @@ void blas_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alpha, 
 
 void CpuBackend::gemm(bool ta, bool tb, double alpha, const Tensor& a, const Tensor& b, double beta,
                       Tensor& c) {
-  const int64_t m = ta ? a.size(1) : a.size(0), k = ta ? a.size(0) : a.size(1);
-  const int64_t n = tb ? b.size(0) : b.size(1);
-  SWS_CHECK((tb ? b.size(1) : b.size(0)) == k && c.size(0) == m && c.size(1) == n,
-            "gemm: shapes do not agree: " + describe(a) + ", " + describe(b) + " -> " + describe(c));
-  if (m == 0 || n == 0) return;
-  if (k == 0) {  // BLAS leaves C alone when K = 0; the product is zero
-    affine(c, beta, 0.0, c);
-    return;
-  }
+  const GemmSize size = gemm_size(ta, tb, a, b, c);
+  if (gemm_without_product(size, beta, c)) return;
+  const int64_t m = size.m, n = size.n, k = size.k;
   dispatch_float(a.dtype(), "gemm", [&](auto tag) {
     using T = decltype(tag);
     blas_gemm(ta, tb, m, n, k, static_cast<T>(alpha), a.data<T>(), a.size(1), b.data<T>(), b.size(1),
@@ -366,6 +395,10 @@ void CpuBackend::adam_update(Tensor& param, const Tensor& grad, Tensor& exp_avg,
 
 void CpuBackend::sgd_update(Tensor& param, const Tensor& grad, Tensor& buf_t, const SgdStep& s) {
   const int64_t n = param.numel();
+  SWS_CHECK(grad.numel() == n && grad.dtype() == param.dtype(),
+            "sgd_update: the gradient does not match its parameter in size or dtype");
+  SWS_CHECK(s.momentum == 0.0 || (buf_t.numel() == n && buf_t.dtype() == param.dtype()),
+            "sgd_update: the momentum buffer does not match its parameter in size or dtype");
   dispatch_float(param.dtype(), "sgd_update", [&](auto tag) {
     using T = decltype(tag);
     T* p = param.data<T>();

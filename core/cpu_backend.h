@@ -6,11 +6,13 @@
 #include <vector>
 
 #include "core/backend.h"
+#include "core/block_cache.h"
 #include "core/error.h"
 #include "core/tensor.h"
 
 namespace sws {
 
+// The CPU implementation of every Backend kernel (the comments are in core/backend.h).
 class CpuBackend final : public Backend {
  public:
   ~CpuBackend() override;
@@ -65,9 +67,7 @@ class CpuBackend final : public Backend {
 
  private:
   // Freed blocks by (rounded) size, reused by the next allocation of that size.
-  std::mutex mutex_;
-  std::unordered_map<size_t, std::vector<void*>> free_blocks_;
-  MemoryStats stats_;
+  BlockCache cache_;
 };
 
 // Elements at or above which a loop is worth splitting across OpenMP threads.

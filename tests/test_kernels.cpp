@@ -5,6 +5,8 @@
 
 #include "autograd/grad_mode.h"
 #include "autograd/ops.h"
+#include "core/backend.h"
+#include "core/error.h"
 #include "core/rng.h"
 #include "core/threads.h"
 
@@ -116,4 +118,24 @@ TEST_CASE("sum is independent of the thread count") {
   set_num_threads(2);
   const double two = sum(x).item();
   CHECK(one == two);
+}
+
+TEST_CASE("conv2d refuses an empty kernel") {
+  Rng rng(21);
+  Tensor x = random_f32({1, 1, 4, 4}, rng);
+  Tensor w = Tensor::zeros({2, 1, 0, 3});
+  CHECK_THROWS_WITH_AS(conv2d(x, w, Tensor(), 1, 0), doctest::Contains("kernel"), Error);
+}
+
+TEST_CASE("gemm with an empty inner dimension writes beta * C, and zeros without reading C when beta = 0") {
+  Backend& cpu = backend_for(Device::cpu());
+  Tensor a = Tensor::zeros({2, 0}), b = Tensor::zeros({0, 3});
+  Tensor c = Tensor::full({2, 3}, std::nan(""));
+  cpu.gemm(false, false, 1.0, a, b, 0.0, c);
+  for (double v : c.to_double_vector()) CHECK(v == 0.0);
+  Tensor d = Tensor::full({2, 3}, 4.0);
+  cpu.gemm(false, false, 1.0, a, b, 0.5, d);
+  for (double v : d.to_double_vector()) CHECK(v == 2.0);
+  Tensor wrong = Tensor::zeros({3, 3});
+  CHECK_THROWS_AS(cpu.gemm(false, false, 1.0, a, b, 0.0, wrong), Error);
 }

@@ -64,6 +64,9 @@ void check_explicit(const CLI::App* app, const sws::RetrainConfig& r, const std:
     SWS_CHECK(!app->count(flag) || app->get_option(flag)->as<double>() > 0, std::string(flag) + " must be positive");
 }
 
+// The --device flag of every command that computes.
+constexpr const char* kDeviceHelp = "cpu, or cuda (= cuda:0; needs a CUDA build and a visible GPU)";
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -81,7 +84,7 @@ int main(int argc, char** argv) {
   pretrain->add_option("--schedule", pre.schedule, "learning-rate schedule: cosine (default) or constant");
   pretrain->add_option("--seed", pre.seed, "seed of initialisation and data order")->capture_default_str();
   pretrain->add_option("--threads", pre.threads, "CPU threads")->capture_default_str();
-  pretrain->add_option("--device", pre.device, "cpu, cuda or cuda:N (a CUDA build on a machine with a GPU)")->capture_default_str();
+  pretrain->add_option("--device", pre.device, kDeviceHelp)->capture_default_str();
   pretrain->add_option("--data", pre.data_dir, "folder with the four MNIST IDX files (.gz or raw)")->capture_default_str();
   pretrain->add_option("--train-limit", pre.train_limit, "use only the first N training images");
   pretrain->add_option("--test-limit", pre.test_limit, "evaluate on only the first N test images");
@@ -101,7 +104,7 @@ int main(int argc, char** argv) {
   eval->add_option("FILE,--weights", eval_weights, "a .safetensors checkpoint or a .sws file written by sws")->required();
   eval->add_option("--data", eval_data, "folder with the four MNIST IDX files")->capture_default_str();
   eval->add_option("--threads", eval_threads, "CPU threads")->capture_default_str();
-  eval->add_option("--device", eval_device, "cpu, cuda or cuda:N (a CUDA build on a machine with a GPU)")->capture_default_str();
+  eval->add_option("--device", eval_device, kDeviceHelp)->capture_default_str();
   eval->add_option("--test-limit", eval_limit, "evaluate on only the first N test images");
   eval->footer("Example:\n  sws eval --model lenet5 --weights runs/lenet5/model.safetensors");
 
@@ -114,7 +117,7 @@ int main(int argc, char** argv) {
   add_retrain_flags(retrain, re, "--epochs");
   retrain->add_option("--seed", re.seed, "seed of the data order")->capture_default_str();
   retrain->add_option("--threads", re.threads, "CPU threads")->capture_default_str();
-  retrain->add_option("--device", re.device, "cpu, cuda or cuda:N (a CUDA build on a machine with a GPU)")->capture_default_str();
+  retrain->add_option("--device", re.device, kDeviceHelp)->capture_default_str();
   retrain->add_option("--data", re_data, "folder with the four MNIST IDX files")->capture_default_str();
   retrain->add_option("--train-limit", re_train_limit, "use only the first N training images");
   retrain->add_option("--test-limit", re_test_limit, "evaluate on only the first N test images");
@@ -136,7 +139,7 @@ int main(int argc, char** argv) {
   quantize->add_option("--finetune-lr", q_config.finetune.lr, "Adam rate of that fine-tuning")->capture_default_str();
   quantize->add_option("--data", q_data, "folder with the four MNIST IDX files")->capture_default_str();
   quantize->add_option("--test-limit", q_test_limit, "evaluate on only the first N test images");
-  quantize->add_option("--device", q_device, "cpu, cuda or cuda:N (a CUDA build on a machine with a GPU)")->capture_default_str();
+  quantize->add_option("--device", q_device, kDeviceHelp)->capture_default_str();
   quantize->add_option("--out", q_out, "output folder: quantized.safetensors, metrics.json")->required();
   quantize->footer("Example:\n  sws quantize --model lenet5 --weights runs/lenet5-sws/retrained.safetensors "
                    "--prior runs/lenet5-sws/prior.safetensors --out runs/lenet5-sws");
@@ -160,7 +163,7 @@ int main(int argc, char** argv) {
   run->add_option("--assign", run_rule, "map or ml")->check(CLI::IsMember({"map", "ml"}))->capture_default_str();
   run->add_option("--seed", run_config.seed, "seed of initialisation and data order")->capture_default_str();
   run->add_option("--threads", run_config.threads, "CPU threads")->capture_default_str();
-  run->add_option("--device", run_config.device, "cpu, cuda or cuda:N (a CUDA build on a machine with a GPU)")->capture_default_str();
+  run->add_option("--device", run_config.device, kDeviceHelp)->capture_default_str();
   run->add_option("--data", run_config.data_dir, "folder with the four MNIST IDX files")->capture_default_str();
   run->add_option("--train-limit", run_config.train_limit, "use only the first N training images");
   run->add_option("--test-limit", run_config.test_limit, "evaluate on only the first N test images");
