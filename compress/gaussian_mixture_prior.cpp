@@ -35,17 +35,15 @@ std::vector<double> softmax(const std::vector<double>& x) {
 }
 
 // The fused op's node: every gradient was computed in the forward pass; backward scales them.
+// The engine calls backward once and then release(), so the stored gradients are scaled in place
+// and handed over (one read and one write per weight, no new buffer).
 struct MixturePriorNode : Node {
   std::vector<Tensor> grads;  // one per weight tensor, then mu, gamma, rho
   std::vector<Tensor> backward(const Tensor& g) override {
     const double scale = g.item();
-    std::vector<Tensor> out;
-    for (const Tensor& t : grads) {
-      Tensor scaled = Tensor::empty_like(t);
-      backend_for(t.device()).affine(t, scale, 0.0, scaled);
-      out.push_back(scaled);
-    }
-    return out;
+    if (scale != 1.0)
+      for (Tensor& t : grads) backend_for(t.device()).affine(t, scale, 0.0, t);
+    return std::move(grads);
   }
   void release() override { grads.clear(); }
   const char* name() const override { return "mixture_prior"; }

@@ -5,7 +5,10 @@
 #              cuDNN from the toolkit or from the Python package nvidia-cudnn-cu13) and what the
 #              benchmark and the curve check need (PyTorch with CUDA, ../shared/peer/torch_peer.py,
 #              MNIST); prints exactly what is missing
-#   2 build    cmake -DSWS_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 into build-gpu, make -j$(nproc)
+#   2 build    cmake -DSWS_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 into build-gpu, make -j$(nproc);
+#              skipped with PREBUILT=.gpu-pack.tar.xz (or its unpacked folder), the pack that
+#              tools/gpu-pack.sh makes on a machine with the Debian -dev packages: the way to run
+#              on a GPU machine that lacks them, and the cheaper one in device minutes
 #   3 tests    build-gpu/sws_cuda_tests (the CUDA backend against the CPU one), then the CPU suite
 #              build-gpu/sws_tests --test-case-exclude=*slow*
 #   4 curves   tests/gpu_cpu_curve_test.sh: the same short `sws run` on cpu and cuda, metrics.json
@@ -20,13 +23,30 @@
 #   tools/gpu-check.sh            environment: MNIST_DIR (default data/mnist), SWS_PEER,
 #                                 BENCH_ROUNDS (3), BENCH_REPS (20), PRIOR_REPS (10), PYTHON (python3),
 #                                 PHASES (default "prereqs build tests curves bench": a rerun may
-#                                 pick some), BUILD_DIR (default build-gpu)
+#                                 pick some), BUILD_DIR (default build-gpu), PREBUILT (see 2)
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root" || exit 1
 out=${OUT:-$root/gpu-check-out}
 mkdir -p "$out" || exit 1
 build=${BUILD_DIR:-$root/build-gpu}
+prebuilt=${PREBUILT:-}
+if [[ -n $prebuilt ]]; then
+  [[ $prebuilt = /* ]] || prebuilt=$root/$prebuilt
+  if [[ -f $prebuilt ]]; then  # the .tar.xz made by tools/gpu-pack.sh: unpack it beside itself
+    dir=$(dirname "$prebuilt")
+    tar -xJf "$prebuilt" -C "$dir" 2>/dev/null ||
+      "${PYTHON:-python3}" -c 'import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])' "$prebuilt" "$dir" ||
+      { echo "gpu-check: cannot unpack $prebuilt" >&2; exit 1; }
+    prebuilt=$dir/.gpu-pack
+  fi
+  build=$prebuilt/bin
+  # The pack's libraries first; then the toolkit's and pip's CUDA libraries (cuBLAS is opened by
+  # soname at first use, cuDNN is linked by soname).
+  extra=$prebuilt/lib
+  for d in /usr/local/cuda/lib64 /usr/local/cuda/lib; do [[ -d $d ]] && extra+=:$d; done
+  export LD_LIBRARY_PATH=$extra${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+fi
 [[ $build = /* ]] || build=$root/$build
 mnist=${MNIST_DIR:-$root/data/mnist}
 python=${PYTHON:-python3}
@@ -89,8 +109,14 @@ phase_prereqs() {
   need "GPU visible (nvidia-smi -L)" "no NVIDIA driver or no GPU" nvidia-smi -L
   nvidia-smi -L >>"$log_file" 2>&1
   nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv >>"$log_file" 2>&1
+  if [[ -n $prebuilt ]]; then
+    need "the pack $prebuilt (bin/sws_cuda_tests, lib/)" "make it with tools/gpu-pack.sh and carry .gpu-pack" \
+      test -x "$build/sws_cuda_tests"
+    cat "$prebuilt/BUILD_INFO" >>"$log_file" 2>/dev/null
+  fi
   need "nvcc" "the CUDA toolkit (looked on PATH and in /usr/local/cuda*/bin)" command -v nvcc
   nvcc --version 2>/dev/null | tail -2 >>"$log_file"
+  [[ -z $prebuilt ]] && {
   need "cmake >= 3.25 (have: $(cmake --version 2>/dev/null | head -1))" "pip install cmake, or a newer cmake" cmake_ok
   need "C++ compiler (g++)" "apt-get install g++" command -v g++
   need "OpenBLAS, OpenMP build (/usr/include/x86_64-linux-gnu/openblas-openmp/cblas.h)" "apt-get install libopenblas-openmp-dev" \
@@ -102,6 +128,7 @@ phase_prereqs() {
   need "CLI11 (CLI/CLI.hpp + CMake config)" "apt-get install libcli11-dev" has_header_and_config CLI/CLI.hpp CLI11
   need "doctest (doctest/doctest.h + CMake config)" "apt-get install doctest-dev" has_header_and_config doctest/doctest.h doctest
   need "libstb (/usr/include/stb, libstb.so)" "apt-get install libstb-dev" has_stb
+  }
   # cuDNN: the toolkit's, else the Python package's (its __path__: a namespace package may have
   # no __file__).
   local cuda_home
@@ -112,7 +139,7 @@ phase_prereqs() {
     note "ok       cuDNN in /usr"
   else
     cudnn_root=$("$python" -c 'import nvidia.cudnn as m, os; print(list(m.__path__)[0] if getattr(m, "__path__", None) else os.path.dirname(m.__file__))' 2>/dev/null)
-    if [[ -n $cudnn_root && -e $cudnn_root/include/cudnn.h ]] && have_glob "$cudnn_root/lib/libcudnn.so*"; then
+    if [[ -n $cudnn_root && ( -n $prebuilt || -e $cudnn_root/include/cudnn.h ) ]] && have_glob "$cudnn_root/lib/libcudnn.so*"; then
       note "ok       cuDNN from the Python package nvidia-cudnn ($cudnn_root)"
       export LD_LIBRARY_PATH=$cudnn_root/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
     else
@@ -121,16 +148,21 @@ phase_prereqs() {
       cudnn_root=""
     fi
   fi
+  # cuBLAS: the toolkit's (on the library path above), else pip's nvidia-cublas.
+  local cublas_dir
+  cublas_dir=$("$python" -c 'import nvidia.cublas as m; print(list(m.__path__)[0] + "/lib")' 2>/dev/null)
+  [[ -n $cublas_dir && -d $cublas_dir ]] && export LD_LIBRARY_PATH=${LD_LIBRARY_PATH:+$LD_LIBRARY_PATH:}$cublas_dir
   need "PyTorch with CUDA in $python (for the benchmark's peer)" "the GPU machine's python3 should have it" \
     "$python" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)'
   "$python" -c 'import torch; print("torch", torch.__version__, "CUDA", torch.version.cuda, "cuDNN", torch.backends.cudnn.version())' >>"$log_file" 2>&1
   local peer_found=""
-  for f in ${SWS_PEER:+"$SWS_PEER"} "$root/../shared/peer" "$root/.peer"; do
+  for f in ${SWS_PEER:+"$SWS_PEER"} "$root/../shared/peer" "$root/.peer" ${prebuilt:+"$prebuilt/peer"}; do
     [[ -e $f/torch_peer.py ]] && { peer_found=$f; break; }
   done
   need "torch_peer.py (../shared/peer, \$SWS_PEER or .peer/)" \
     "it does not travel with the repository: mkdir -p .peer && cp ../shared/peer/torch_peer.py .peer/ and carry .peer" \
     test -n "$peer_found"
+  [[ -n $peer_found ]] && export SWS_PEER=$peer_found  # for bench/torch_gpu_peer.py
   need "MNIST in $mnist (four *-ubyte[.gz] files)" "set MNIST_DIR, or carry data/mnist" has_mnist
   note "CPU: $(nproc) cores; $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-)"
   if ((${#missing[@]})); then
@@ -141,6 +173,10 @@ phase_prereqs() {
 
 # --- 2 configure and build --------------------------------------------------------------------
 phase_build() {
+  if [[ -n $prebuilt ]]; then
+    log "prebuilt: $(head -1 "$prebuilt/BUILD_INFO" 2>/dev/null); no build"
+    return 0
+  fi
   local args=(-S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DSWS_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90
               "-DSWS_MNIST_DIR=$mnist")
   [[ -n $cudnn_root ]] && args+=("-DSWS_CUDNN_ROOT=$cudnn_root")
