@@ -238,8 +238,8 @@ void CudaBackend::conv2d_backward(const Tensor& x, const Tensor& w, const Tensor
 // --- max-pooling ------------------------------------------------------------------------------
 
 // One thread per output element: the window's maximum and its flat index within the plane.
-// Scan order (row by row), '>' (the first maximum wins ties) and "a NaN wins and stays" are the
-// CPU backend's, so out and argmax match it exactly.
+// Scan order (row by row), '>' (the first maximum wins ties) and "the last NaN in the window
+// wins" are the CPU backend's, so out and argmax match it exactly.
 template <typename T>
 __global__ void max_pool_forward_kernel(const T* x, T* out, int32_t* argmax, int64_t total, int64_t in_h,
                                         int64_t in_w, int64_t out_h, int64_t out_w, int64_t kernel, int64_t stride) {

@@ -65,7 +65,8 @@ __device__ __forceinline__ double log_of(double x) { return ::log(x); }
 __device__ __forceinline__ float sqrt_of(float x) { return ::sqrtf(x); }
 __device__ __forceinline__ double sqrt_of(double x) { return ::sqrt(x); }
 
-// a * b rounded on its own: never fused into a following add (the CPU rounds it separately).
+// a * b rounded on its own, never fused into a following add, so that the result does not depend
+// on what the compiler contracts.
 __device__ __forceinline__ float mul_rn(float a, float b) { return __fmul_rn(a, b); }
 __device__ __forceinline__ double mul_rn(double a, double b) { return __dmul_rn(a, b); }
 
