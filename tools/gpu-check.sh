@@ -14,11 +14,14 @@
 #   4 curves   tests/gpu_cpu_curve_test.sh: the same short `sws run` on cpu and cuda, metrics.json
 #              compared epoch by epoch
 #   5 bench    bench/compare_gpu.sh 3 build-gpu: sws against PyTorch on the GPU
+#   6 memcheck compute-sanitizer on sws_cuda_tests: memcheck (out-of-bounds and misaligned
+#              accesses, leaks) on every case but the slow finite-difference ones, racecheck
+#              (shared-memory races) on the reductions, the prior and softmax
 # Every phase runs even when an earlier one failed (a phase whose input is missing says so); the
 # failures are listed at the end and the exit code is 1 if there was any. Results go to $OUT when
 # set (the lent GPU machine brings back the files there: at most 8, so they are few), else to
 # gpu-check-out/: summary.md (phases, times, the curve table and the benchmark tables),
-# prereqs.log, build.log, tests.log, curves.log, curves-metrics.json, bench.log.
+# prereqs.log, build.log, tests.log, curves.log, curves-metrics.json, bench.log, memcheck.log.
 # Aimed at under 8 minutes on an H200 with 16 cores.
 #   tools/gpu-check.sh            environment: MNIST_DIR (default data/mnist), SWS_PEER,
 #                                 BENCH_ROUNDS (3), BENCH_REPS (20), PRIOR_REPS (10), PYTHON (python3),
@@ -260,9 +263,29 @@ phase_bench() {
   return 1
 }
 
-for phase in ${PHASES:-prereqs build tests curves bench}; do
+# --- 6 compute-sanitizer ----------------------------------------------------------------------
+phase_memcheck() {
+  local sanitizer rc ok=0
+  sanitizer=$(command -v compute-sanitizer || ls /usr/local/cuda/bin/compute-sanitizer 2>/dev/null)
+  [[ -n $sanitizer ]] || { fail memcheck "compute-sanitizer not found"; return 1; }
+  [[ -x $build/sws_cuda_tests ]] || { fail memcheck "sws_cuda_tests was not built"; return 1; }
+  : >"$out/memcheck.log"
+  for tool in memcheck racecheck; do
+    local flags=(--tool "$tool" --error-exitcode 3) cases=('--test-case-exclude=*gradients*')
+    if [[ $tool == memcheck ]]; then flags+=(--leak-check full); else cases=('--test-case=*sum*,*mixture prior*,*softmax*'); fi
+    echo "=== compute-sanitizer ${flags[*]} sws_cuda_tests ${cases[*]}" >>"$out/memcheck.log"
+    OMP_NUM_THREADS=2 timeout -k 10 150 "$sanitizer" "${flags[@]}" "$build/sws_cuda_tests" "${cases[@]}" \
+      >>"$out/memcheck.log" 2>&1
+    rc=$?
+    tail -3 "$out/memcheck.log"
+    ((rc != 0)) && { fail memcheck "$tool exit $rc (3: errors found; 124: timed out); see memcheck.log"; ok=1; }
+  done
+  return $ok
+}
+
+for phase in ${PHASES:-prereqs build tests curves bench memcheck}; do
   if ! declare -F "phase_$phase" >/dev/null; then
-    fail "$phase" "no such phase (PHASES takes prereqs build tests curves bench)"
+    fail "$phase" "no such phase (PHASES takes prereqs build tests curves bench memcheck)"
     continue
   fi
   run_phase "$phase"
