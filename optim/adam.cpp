@@ -58,6 +58,7 @@ Adam::Adam(std::vector<AdamGroup> groups, AdamDefaults defaults)
   for (const AdamGroup& g : groups_) n += g.params.size();
   exp_avg_.resize(n);
   exp_avg_sq_.resize(n);
+  param_steps_.assign(n, 0);
 }
 
 void Adam::validate() const {
@@ -111,11 +112,11 @@ void Adam::step() {
   for (AdamGroup& g : groups_) {
     const AdamDefaults r = resolved(g);
     ++g.step;
-    const AdamStep s{r.lr, r.beta1, r.beta2, r.eps, r.weight_decay, g.step};
     for (auto& [name, p] : g.params) {
       const size_t i = k++;
       Tensor grad = p.grad();
       if (!grad.defined()) continue;
+      const AdamStep s{r.lr, r.beta1, r.beta2, r.eps, r.weight_decay, ++param_steps_[i]};
       if (!exp_avg_[i].defined()) {
         exp_avg_[i] = Tensor::zeros_like(p);
         exp_avg_sq_[i] = Tensor::zeros_like(p);
@@ -140,17 +141,18 @@ OptimizerState Adam::state() const {
   OptimizerState s;
   size_t k = 0;
   for (const AdamGroup& g : groups_) {
-    json names = json::array();
+    json names = json::array(), param_steps = json::array();
     for (const auto& [name, p] : g.params) {
       names.push_back(name);
       const size_t i = k++;
+      param_steps.push_back(param_steps_[i]);
       if (exp_avg_[i].defined()) {
         s.tensors.emplace_back(name + ".exp_avg", exp_avg_[i]);
         s.tensors.emplace_back(name + ".exp_avg_sq", exp_avg_sq_[i]);
       }
     }
     j["groups"].push_back({{"name", g.name}, {"params", names}, {"options", options_to_json(g.options)},
-                           {"step", g.step}});
+                           {"step", g.step}, {"param_steps", param_steps}});
   }
   s.json = j.dump();
   return s;
@@ -178,6 +180,7 @@ void Adam::load_state(const OptimizerState& state) {
     std::vector<AdamOptions> options;
     std::vector<int64_t> steps;
     std::vector<Tensor> avg(exp_avg_.size()), avg_sq(exp_avg_.size());
+    std::vector<int64_t> param_steps(exp_avg_.size(), 0);
     size_t k = 0;
     for (size_t gi = 0; gi < groups_.size(); ++gi) {
       const AdamGroup& g = groups_[gi];
@@ -190,6 +193,11 @@ void Adam::load_state(const OptimizerState& state) {
       options.push_back(options_from_json(sg.at("options")));
       steps.push_back(sg.at("step").get<int64_t>());
       SWS_CHECK(steps.back() >= 0, "group '" + g.name + "' has a negative step count");
+      // Per-parameter step counts; a state written before they existed counts the group's steps
+      // for every parameter with moments (the same whenever each had a gradient in every step).
+      const json* saved_steps = sg.contains("param_steps") ? &sg.at("param_steps") : nullptr;
+      SWS_CHECK(!saved_steps || (saved_steps->is_array() && saved_steps->size() == g.params.size()),
+                "group '" + g.name + "': param_steps does not list one count per parameter");
       for (size_t pi = 0; pi < g.params.size(); ++pi, ++k) {
         const auto& [pname, p] = g.params[pi];
         SWS_CHECK(names[pi].get<std::string>() == pname, "group '" + g.name + "': parameter " +
@@ -198,7 +206,13 @@ void Adam::load_state(const OptimizerState& state) {
         auto a = tensors.find(pname + ".exp_avg"), b = tensors.find(pname + ".exp_avg_sq");
         SWS_CHECK((a == tensors.end()) == (b == tensors.end()),
                   "parameter '" + pname + "' has only one of exp_avg and exp_avg_sq");
-        if (a == tensors.end()) continue;
+        const bool has_moments = a != tensors.end();
+        param_steps[k] = saved_steps ? (*saved_steps)[pi].get<int64_t>() : (has_moments ? steps.back() : 0);
+        SWS_CHECK(param_steps[k] >= 0 && param_steps[k] <= steps.back() && (param_steps[k] > 0) == has_moments,
+                  "parameter '" + pname + "' has " + std::to_string(param_steps[k]) + " updates in the state" +
+                      (has_moments ? " but moments" : " but no moments") + " (its group has " +
+                      std::to_string(steps.back()) + " steps)");
+        if (!has_moments) continue;
         for (const Tensor& t : {a->second, b->second})
           SWS_CHECK(t.shape() == p.shape() && t.dtype() == p.dtype(),
                     "state of '" + pname + "' is " + describe(t) + " but the parameter is " + describe(p));
@@ -221,6 +235,7 @@ void Adam::load_state(const OptimizerState& state) {
     for (size_t gi = 0; gi < groups_.size(); ++gi) groups_[gi].step = steps[gi];
     exp_avg_ = std::move(avg);
     exp_avg_sq_ = std::move(avg_sq);
+    param_steps_ = std::move(param_steps);
   } catch (const json::exception& e) {
     throw Error(std::string("optimizer state is malformed: ") + e.what());
   }

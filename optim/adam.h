@@ -25,11 +25,13 @@ struct AdamGroup {
   std::string name;     // unique among the optimiser's groups ("weights", "means", ...)
   NamedTensors params;  // parameters that require grad; names key the saved state
   AdamOptions options;  // this group's overrides of the defaults
-  int64_t step = 0;  // step() calls so far (t in the bias corrections 1 - beta^t)
+  int64_t step = 0;     // step() calls so far
 };
 
 // Per parameter: m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g^2,
-// p -= lr (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps), with g = grad + weight_decay p.
+// p -= lr (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps), with g = grad + weight_decay p and t
+// the number of updates this parameter has had (a step in which it has no gradient skips it and
+// does not count, as in PyTorch).
 class Adam : public Optimizer {
  public:
   // Throws sws::Error on an empty or duplicate group name, a parameter in two groups, or an
@@ -55,8 +57,10 @@ class Adam : public Optimizer {
   void validate() const;
   std::vector<AdamGroup> groups_;
   AdamDefaults defaults_;
-  // Per parameter (group-major order): first and second moment, allocated on first use.
+  // Per parameter (group-major order): first and second moment, allocated on first use, and
+  // the updates applied so far (t above; PyTorch's state['step']).
   std::vector<Tensor> exp_avg_, exp_avg_sq_;
+  std::vector<int64_t> param_steps_;
 };
 
 }  // namespace sws

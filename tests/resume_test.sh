@@ -33,6 +33,22 @@ while (( tries < 40 )); do
     echo "FAIL: an attempt exited with an error"; tail -5 "$tmp/resumed.log"; exit 1
   fi
 done
+# The random kills may all land before the first checkpoint (a fast machine): then one more
+# attempt is killed as soon as a checkpoint exists, so that the last one must resume from it.
+if ! compgen -G "$tmp/resumed/checkpoints/*.safetensors" >/dev/null; then
+  "$sws" "${args[@]}" --out "$tmp/resumed" --resume >> "$tmp/resumed.log" 2>&1 &
+  pid=$!
+  while kill -0 "$pid" 2>/dev/null && ! compgen -G "$tmp/resumed/checkpoints/*.safetensors" >/dev/null; do
+    sleep 0.05
+  done
+  if kill -9 "$pid" 2>/dev/null; then
+    wait "$pid" 2>/dev/null
+    kills=$((kills + 1))
+    echo "killed run $((tries + 1)) after its first checkpoint"
+  else
+    wait "$pid" || { echo "FAIL: an attempt exited with an error"; tail -5 "$tmp/resumed.log"; exit 1; }
+  fi
+fi
 # Let the last attempt run to the end.
 "$sws" "${args[@]}" --out "$tmp/resumed" --resume >> "$tmp/resumed.log" 2>&1 || { echo "FAIL: final resume"; tail -20 "$tmp/resumed.log"; exit 1; }
 grep -q "resuming from" "$tmp/resumed.log" || { echo "FAIL: no attempt resumed from a checkpoint"; exit 1; }

@@ -2,6 +2,9 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <tuple>
+
+#include <nlohmann/json.hpp>
 
 #include "core/error.h"
 #include "optim/adam.h"
@@ -53,6 +56,64 @@ TEST_CASE("Adam with two groups at different rates matches hand-computed steps")
   adam.step();
   CHECK(b.item() == doctest::Approx(b_before).epsilon(1e-12));
   CHECK(a.to_double_vector()[0] == doctest::Approx(av[0] - 0.1 * 0.3 / (0.3 + 1e-8)).epsilon(1e-12));
+}
+
+TEST_CASE("Adam counts steps per parameter: one without a gradient is skipped and its count waits") {
+  // As in PyTorch: b has no gradient in the first two steps, so its first update (step 3 of the
+  // group) is bias-corrected as t = 1, a move of lr * g / (|g| + eps). With the group's count
+  // (t = 3) it would move 0.64 lr instead.
+  Tensor a = param({1.0}), b = param({2.0});
+  Adam adam({{"all", {{"a", a}, {"b", b}}, {}}}, AdamDefaults{0.1, 0.9, 0.999, 1e-8, 0.0});
+  for (int s = 0; s < 2; ++s) {
+    set_grad(a, {1.0});
+    b.set_grad(Tensor());
+    adam.step();
+  }
+  CHECK(b.item() == 2.0);
+  set_grad(a, {1.0});
+  set_grad(b, {0.5});
+  adam.step();
+  CHECK(b.item() == doctest::Approx(2.0 - 0.1 * 0.5 / (0.5 + 1e-8)).epsilon(1e-12));
+  CHECK(adam.group("all").step == 3);
+
+  // The counts survive a save and load: a copy continues bit-identically.
+  sws::testing::TempDir dir("optim-steps");
+  adam.save(dir.file("adam.safetensors"));
+  Tensor a2 = a.clone(), b2 = b.clone();
+  a2.set_requires_grad(true);
+  b2.set_requires_grad(true);
+  Adam copy({{"all", {{"a", a2}, {"b", b2}}, {}}}, AdamDefaults{0.1, 0.9, 0.999, 1e-8, 0.0});
+  copy.load(dir.file("adam.safetensors"));
+  for (auto [opt, pa, pb] : {std::tuple{&adam, &a, &b}, std::tuple{&copy, &a2, &b2}}) {
+    set_grad(*pa, {-1.0});
+    set_grad(*pb, {0.25});
+    opt->step();
+  }
+  CHECK(a.item() == a2.item());
+  CHECK(b.item() == b2.item());
+}
+
+TEST_CASE("Adam loads a state written before per-parameter counts: moments count the group's steps") {
+  Tensor a = param({1.0}), b = param({2.0});
+  Adam adam({{"all", {{"a", a}, {"b", b}}, {}}});
+  set_grad(a, {1.0});
+  b.set_grad(Tensor());
+  adam.step();
+  adam.step();
+  OptimizerState old = adam.state();
+  nlohmann::json j = nlohmann::json::parse(old.json);
+  for (auto& g : j["groups"]) g.erase("param_steps");
+  old.json = j.dump();
+  Adam loaded({{"all", {{"a", a}, {"b", b}}, {}}});
+  loaded.load_state(old);
+  // a (with moments) counts 2, b (none) counts 0: the next states agree.
+  CHECK(nlohmann::json::parse(loaded.state().json) == nlohmann::json::parse(adam.state().json));
+  // Counts that contradict the moments are refused.
+  OptimizerState bad = adam.state();
+  j = nlohmann::json::parse(bad.json);
+  j["groups"][0]["param_steps"] = {2, 1};
+  bad.json = j.dump();
+  CHECK_THROWS_WITH(loaded.load_state(bad), doctest::Contains("'b' has 1 updates in the state but no moments"));
 }
 
 TEST_CASE("Adam rejects bad groups and options") {
