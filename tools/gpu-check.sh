@@ -43,12 +43,18 @@ if [[ -n $prebuilt ]]; then
       { echo "gpu-check: cannot unpack $prebuilt" >&2; exit 1; }
     prebuilt=$dir/.gpu-pack
   fi
-  build=$prebuilt/bin
-  # The pack's libraries first; then the toolkit's and pip's CUDA libraries (cuBLAS is opened by
-  # soname at first use, cuDNN is linked by soname).
-  extra=$prebuilt/lib
-  for d in /usr/local/cuda/lib64 /usr/local/cuda/lib; do [[ -d $d ]] && extra+=:$d; done
-  export LD_LIBRARY_PATH=$extra${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+  # The pack's libraries go to its binaries alone, through one wrapper each in run/: exported to
+  # every process they would also reach PyTorch, which brings its own. The toolkit's library
+  # folders follow them (cuBLAS is opened by soname at first use); pip's cuDNN and cuBLAS
+  # folders are exported by the prerequisites phase for both sides.
+  libs=$prebuilt/lib
+  for d in /usr/local/cuda/lib64 /usr/local/cuda/lib; do [[ -d $d ]] && libs+=:$d; done
+  mkdir -p "$prebuilt/run" || exit 1
+  for binary in "$prebuilt"/bin/*; do
+    printf '#!/bin/sh\nLD_LIBRARY_PATH=%s${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} exec %s "$@"\n' \
+      "$libs" "$binary" >"$prebuilt/run/${binary##*/}" && chmod +x "$prebuilt/run/${binary##*/}" || exit 1
+  done
+  build=$prebuilt/run
 fi
 [[ $build = /* ]] || build=$root/$build
 mnist=${MNIST_DIR:-$root/data/mnist}
