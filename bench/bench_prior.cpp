@@ -115,9 +115,8 @@ int main(int argc, char** argv) {
                   "\"median_s\": %.6g, \"min_s\": %.6g, \"max_s\": %.6g, \"peak_rss_mb\": %.1f, \"weights_per_s\": %.4g",
                   static_cast<long long>(n), threads, device_kind, median, times.front(), times.back(),
                   usage.ru_maxrss / 1024.0, n / median);
-      // Minimum traffic of one call: read each weight and write its gradient, 4 + 4 bytes for F32.
-      // (sws's backward pass also writes a scaled copy of the gradient, a further 8 bytes per
-      // weight that this figure does not count: it is the useful bandwidth, not the bus's.)
+      // Traffic of one call: read each weight and write its gradient, 4 + 4 bytes for F32 (a
+      // training step's backward pass then scales that gradient in place, outside this timing).
       if (!cpu) std::printf(", \"gbytes_per_s\": %.4g", 8.0 * static_cast<double>(n) / median / 1e9);
       std::printf("}\n");
       std::fflush(stdout);

@@ -208,10 +208,12 @@ void Adam::load_state(const OptimizerState& state) {
                   "parameter '" + pname + "' has only one of exp_avg and exp_avg_sq");
         const bool has_moments = a != tensors.end();
         param_steps[k] = saved_steps ? (*saved_steps)[pi].get<int64_t>() : (has_moments ? steps.back() : 0);
-        SWS_CHECK(param_steps[k] >= 0 && param_steps[k] <= steps.back() && (param_steps[k] > 0) == has_moments,
-                  "parameter '" + pname + "' has " + std::to_string(param_steps[k]) + " updates in the state" +
-                      (has_moments ? " but moments" : " but no moments") + " (its group has " +
-                      std::to_string(steps.back()) + " steps)");
+        SWS_CHECK(param_steps[k] >= 0 && param_steps[k] <= steps.back(),
+                  "parameter '" + pname + "' has " + std::to_string(param_steps[k]) +
+                      " updates in the state, outside its group's 0.." + std::to_string(steps.back()));
+        SWS_CHECK((param_steps[k] > 0) == has_moments,
+                  "parameter '" + pname + "' has " + std::to_string(param_steps[k]) +
+                      " updates in the state" + (has_moments ? " but moments" : " but no moments"));
         if (!has_moments) continue;
         for (const Tensor& t : {a->second, b->second})
           SWS_CHECK(t.shape() == p.shape() && t.dtype() == p.dtype(),

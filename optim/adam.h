@@ -25,7 +25,7 @@ struct AdamGroup {
   std::string name;     // unique among the optimiser's groups ("weights", "means", ...)
   NamedTensors params;  // parameters that require grad; names key the saved state
   AdamOptions options;  // this group's overrides of the defaults
-  int64_t step = 0;     // step() calls so far
+  int64_t step = 0;     // step() calls so far (bias correction counts per parameter: see Adam)
 };
 
 // Per parameter: m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g^2,

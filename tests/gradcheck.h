@@ -43,6 +43,9 @@ inline std::vector<Tensor> on_device(const std::vector<Tensor>& inputs, Device d
 inline void check_gradients(const std::function<Tensor(const std::vector<Tensor>&)>& f,
                             std::vector<Tensor> inputs, double eps = 1e-6, double tol = 1e-7,
                             Device device = Device::cpu()) {
+  for (const Tensor& t : inputs)
+    REQUIRE_MESSAGE((t.device().is_cpu() && t.dtype() == DType::F64),
+                    "check_gradients probes host F64 inputs");
   Rng rng(1234);
   Tensor probe = f(on_device(inputs, device));
   std::vector<double> weights(static_cast<size_t>(probe.numel()));

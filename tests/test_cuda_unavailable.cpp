@@ -41,11 +41,14 @@ TEST_CASE("cuda:0 without a GPU or without the CUDA backend is an error that say
   CHECK_MESSAGE(mentions_why(message), message);
   CHECK(message.find("--device cpu") != std::string::npos);
   CHECK_THROWS_AS(Tensor::zeros({2}).to(Device::cuda()), Error);
+  bool threw = false;
   try {
     Tensor::zeros({2}, DType::F32, Device::cuda(0));
   } catch (const Error& e) {
+    threw = true;
     CHECK_MESSAGE(mentions_why(e.what()), e.what());
   }
+  CHECK(threw);
   // Asking twice gives the same answer (the CUDA backend is looked for once).
   std::string again;
   CHECK(!cuda_available(&again));

@@ -15,8 +15,9 @@
 #              compared epoch by epoch
 #   5 bench    bench/compare_gpu.sh 3 build-gpu: sws against PyTorch on the GPU
 #   6 memcheck compute-sanitizer on sws_cuda_tests: memcheck (out-of-bounds and misaligned
-#              accesses, errors of CUDA calls) on every case but the slow finite-difference ones, racecheck
-#              (shared-memory races) on the reductions, the prior and softmax
+#              accesses, errors of CUDA calls) on every case but the slow finite-difference ones
+#              ("cuda: gradients of ..."), racecheck (shared-memory races) on the reductions, the
+#              prior and softmax
 # Every phase runs even when an earlier one failed (a phase whose input is missing says so); the
 # failures are listed at the end and the exit code is 1 if there was any. Results go to $OUT when
 # set (the lent GPU machine brings back the files there: at most 8, so they are few), else to
@@ -25,7 +26,7 @@
 # Aimed at under 8 minutes on an H200 with 16 cores.
 #   tools/gpu-check.sh            environment: MNIST_DIR (default data/mnist), SWS_PEER,
 #                                 BENCH_ROUNDS (3), BENCH_REPS (20), PRIOR_REPS (10), PYTHON (python3),
-#                                 PHASES (default "prereqs build tests curves bench": a rerun may
+#                                 PHASES (default "prereqs build tests curves bench memcheck": a rerun may
 #                                 pick some), BUILD_DIR (default build-gpu), PREBUILT (see 2)
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -86,6 +87,18 @@ if ! command -v nvcc >/dev/null 2>&1; then
   done
 fi
 export PATH
+
+# pip's cuDNN and cuBLAS folders (where the GPU machine keeps them; the build found cuDNN there
+# or in the toolkit) and the PyTorch peer, for every phase: a rerun may leave out prereqs.
+for package in cudnn cublas; do
+  dir=$("$python" -c "import nvidia.$package as m; print(list(m.__path__)[0] + '/lib')" 2>/dev/null)
+  [[ -n $dir && -d $dir ]] && export LD_LIBRARY_PATH=${LD_LIBRARY_PATH:+$LD_LIBRARY_PATH:}$dir
+done
+peer_found=""
+for f in ${SWS_PEER:+"$SWS_PEER"} "$root/../shared/peer" "$root/.peer" ${prebuilt:+"$prebuilt/peer"}; do
+  [[ -e $f/torch_peer.py ]] && { peer_found=$f; break; }
+done
+[[ -n $peer_found ]] && export SWS_PEER=$peer_found  # for bench/torch_gpu_peer.py
 
 # --- 1 prerequisites -------------------------------------------------------------------------
 cudnn_root=""
@@ -150,28 +163,18 @@ phase_prereqs() {
     cudnn_root=$("$python" -c 'import nvidia.cudnn as m, os; print(list(m.__path__)[0] if getattr(m, "__path__", None) else os.path.dirname(m.__file__))' 2>/dev/null)
     if [[ -n $cudnn_root && ( -n $prebuilt || -e $cudnn_root/include/cudnn.h ) ]] && have_glob "$cudnn_root/lib/libcudnn.so*"; then
       note "ok       cuDNN from the Python package nvidia-cudnn ($cudnn_root)"
-      export LD_LIBRARY_PATH=$cudnn_root/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
     else
       note "MISSING  cuDNN  (neither in the CUDA toolkit nor as $python's package nvidia-cudnn-cu13)"
       missing+=("cuDNN")
       cudnn_root=""
     fi
   fi
-  # cuBLAS: the toolkit's (on the library path above), else pip's nvidia-cublas.
-  local cublas_dir
-  cublas_dir=$("$python" -c 'import nvidia.cublas as m; print(list(m.__path__)[0] + "/lib")' 2>/dev/null)
-  [[ -n $cublas_dir && -d $cublas_dir ]] && export LD_LIBRARY_PATH=${LD_LIBRARY_PATH:+$LD_LIBRARY_PATH:}$cublas_dir
   need "PyTorch with CUDA in $python (for the benchmark's peer)" "the GPU machine's python3 should have it" \
     "$python" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)'
   "$python" -c 'import torch; print("torch", torch.__version__, "CUDA", torch.version.cuda, "cuDNN", torch.backends.cudnn.version())' >>"$log_file" 2>&1
-  local peer_found=""
-  for f in ${SWS_PEER:+"$SWS_PEER"} "$root/../shared/peer" "$root/.peer" ${prebuilt:+"$prebuilt/peer"}; do
-    [[ -e $f/torch_peer.py ]] && { peer_found=$f; break; }
-  done
   need "torch_peer.py (../shared/peer, \$SWS_PEER or .peer/)" \
     "it does not travel with the repository: mkdir -p .peer && cp ../shared/peer/torch_peer.py .peer/ and carry .peer" \
     test -n "$peer_found"
-  [[ -n $peer_found ]] && export SWS_PEER=$peer_found  # for bench/torch_gpu_peer.py
   need "MNIST in $mnist (four *-ubyte[.gz] files)" "set MNIST_DIR, or carry data/mnist" has_mnist
   note "CPU: $(nproc) cores; $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-)"
   if ((${#missing[@]})); then
@@ -277,7 +280,7 @@ phase_memcheck() {
   [[ -x $build/sws_cuda_tests ]] || { fail memcheck "sws_cuda_tests was not built"; return 1; }
   : >"$out/memcheck.log"
   for tool in memcheck racecheck; do
-    local flags=(--tool "$tool" --error-exitcode 3) cases=('--test-case-exclude=*gradients*')
+    local flags=(--tool "$tool" --error-exitcode 3) cases=('--test-case-exclude=cuda: gradients*')
     # No --leak-check: the cuBLAS and cuDNN handles are left to the driver at exit on purpose.
     [[ $tool == racecheck ]] && cases=('--test-case=*sum*,*mixture prior*,*softmax*')
     echo "=== compute-sanitizer ${flags[*]} sws_cuda_tests ${cases[*]}" >>"$out/memcheck.log"

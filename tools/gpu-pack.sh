@@ -28,7 +28,7 @@ for ignored in /.gpu-pack/ /.gpu-pack.tar.xz; do
 done
 
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DSWS_CUDA=ON -DSWS_NATIVE=OFF \
-  -DCMAKE_CXX_FLAGS=-march=x86-64-v3 -DCMAKE_CUDA_ARCHITECTURES="80;90" -DSWS_MNIST_DIR=data/mnist >/dev/null
+  -DCMAKE_CXX_FLAGS=-march=x86-64-v3 -DCMAKE_CUDA_ARCHITECTURES="80;90" -DSWS_MNIST_DIR:STRING=data/mnist >/dev/null
 cmake --build "$build" -j"$(nproc)" --target sws sws_tests sws_cuda_tests bench_step bench_prior
 
 rm -rf "$pack"
