@@ -14,6 +14,7 @@
 #include "compress/paper_accounting.h"
 #include "compress/quantize.h"
 #include "core/blas_kernels.h"
+#include "core/error.h"
 #include "core/mnist.h"
 #include "core/rng.h"
 #include "nn/dataset.h"
@@ -51,6 +52,8 @@ void scaled_tanh_kernel(const T* x, T* t, T* y, int64_t n) {
 }
 
 sws::Tensor scaled_tanh(const sws::Tensor& x_in) {
+  // Host loops: a GPU tensor would need a CUDA kernel (or the op written with sws:: ops).
+  SWS_CHECK(x_in.device().is_cpu(), "scaled_tanh runs on the CPU only, got " + sws::describe(x_in));
   const sws::Tensor x = x_in.contiguous();
   sws::Tensor t = sws::Tensor::empty_like(x), y = sws::Tensor::empty_like(x);
   if (x.dtype() == sws::DType::F64)
