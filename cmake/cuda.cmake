@@ -53,7 +53,17 @@ if(NOT _sws_cuda_mode STREQUAL "OFF")
   endif()
   check_language(CUDA)
   if(NOT CMAKE_CUDA_COMPILER)
-    set(_sws_cuda_missing "no CUDA compiler (nvcc) found")
+    # nvcc may exist but off PATH, or unable to build with the host compiler (a g++ newer than
+    # it supports): say so, rather than "not found".
+    find_program(_sws_nvcc nvcc HINTS ENV CUDA_HOME PATHS /usr/local/cuda/bin)
+    if(_sws_nvcc)
+      set(_sws_cuda_missing "${_sws_nvcc} exists but CMake's CUDA check did not accept it: put its "
+                            "folder on PATH (or set CUDACXX), or set CMAKE_CUDA_HOST_COMPILER to a "
+                            "host compiler it supports (now ${CMAKE_CUDA_HOST_COMPILER})")
+      string(REPLACE ";" "" _sws_cuda_missing "${_sws_cuda_missing}")
+    else()
+      set(_sws_cuda_missing "no CUDA compiler (nvcc) found")
+    endif()
   else()
     find_package(CUDAToolkit QUIET)
     if(NOT CUDAToolkit_FOUND OR NOT TARGET CUDA::cublas OR NOT TARGET CUDA::cudart)
