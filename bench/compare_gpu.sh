@@ -6,7 +6,8 @@
 # --device cuda, then bench/torch_gpu_peer.py all, so that both sides see the same machine state;
 # the tables give, per case, the median over rounds of each side's median time, the range over
 # rounds and the ratio sws / PyTorch (below 1: sws is faster); for the prior also the bandwidth
-# (8 bytes per weight: read w, write its gradient) and its fraction of the H200's 4.8 TB/s.
+# (8 bytes per weight: read w, write its gradient) and its fraction of the H200's datasheet
+# 4.8 TB/s (PEAK_GBPS for another GPU; a device-to-device copy measured about 4.3 TB/s there).
 #   bench/compare_gpu.sh [ROUNDS=3] [BUILD_DIR=build]
 # Environment: REPS (timed steps per case, default 30), PRIOR_REPS (default 20; 5 at 10M),
 # PYTHON (the python3 with CUDA PyTorch, default python3), THREADS (host threads, default 2),
@@ -51,11 +52,12 @@ for ((r = 1; r <= rounds; r++)); do
   side "$r" "$build/bench_step" --device cuda --threads "$threads" --reps "$reps"
   side "$r" "$build/bench_step" --device cuda --threads "$threads" --reps "$reps" --prior
   side "$r" "$build/bench_prior" --device cuda --threads "$threads" --reps "$prior_reps"
-  side "$r" "$python" "$root/bench/torch_gpu_peer.py" all --device cuda --threads "$threads" --reps "$reps"
+  side "$r" "$python" "$root/bench/torch_gpu_peer.py" all --device cuda --threads "$threads" --reps "$reps" \
+    --prior-reps "$prior_reps"
 done
 cat "$out"
 [[ -z ${RAW:-} ]] || cp "$out" "$RAW"
-python3 - "$out" "$peak" "$prior_reps" <<'PY'
+python3 - "$out" "$peak" <<'PY'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
 peak = float(sys.argv[2])
@@ -88,7 +90,7 @@ for kind, title in (("step", "Training step"), ("retrain_step", "Retraining step
         print(f"| {model} | {batch} | {os_} | {ts} | {ratio} | {gf} |")
 
 print(f"\nThe prior (value + every gradient, J = 17) on the GPU: ms as above; GB/s = 8 bytes x N / median"
-      f" (read w, write its gradient); % of {peak / 1000:.1f} TB/s\n")
+      f" (read w, write its gradient); % of a {peak / 1000:.1f} TB/s peak (PEAK_GBPS)\n")
 print("| N | sws ms (range) | sws GB/s | sws % of peak | PyTorch chunked ms (range) | PyTorch chunked GB/s | PyTorch chunked % of peak | PyTorch plain ms (range) | ratio sws/PyTorch chunked |")
 print("|---|---|---|---|---|---|---|---|---|")
 for n in sorted({r["n"] for r in rows if r["kind"] == "prior"}):

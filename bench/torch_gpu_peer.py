@@ -218,7 +218,7 @@ def prior(args, device):
                 for p in (w, mu, lp, rho):
                     p.grad = None
                 fns[impl](w, mu, lp, rho).backward()
-            reps = 5 if n > 5_000_000 else args.reps
+            reps = 5 if n > 5_000_000 else args.prior_reps
             if device.type == "cuda":
                 torch.cuda.reset_peak_memory_stats(device)
             med, lo, hi = timed(one, 2, reps, device)
@@ -248,9 +248,13 @@ def main():
     ap.add_argument("--impl", nargs="*", default=["chunked", "plain"], choices=["chunked", "plain"])
     ap.add_argument("--chunk", type=int, default=1 << 22,
                     help="weights per chunk of the chunked prior (default 2^22: 4M x 17 floats, 285 MB a temporary)")
-    ap.add_argument("--reps", type=int, default=50, help="timed repetitions (5 for N > 5M) after warm-up")
+    ap.add_argument("--reps", type=int, default=50, help="timed steps after warm-up")
+    ap.add_argument("--prior-reps", type=int, default=None,
+                    help="timed calls of the prior (5 for N > 5M); default --reps")
     ap.add_argument("--no-fused", dest="fused", action="store_false", help="PyTorch's default foreach Adam")
     args = ap.parse_args()
+    if args.prior_reps is None:
+        args.prior_reps = args.reps
     device = torch.device(args.device)
     if device.type == "cuda" and not torch.cuda.is_available():
         skip(f"torch {torch.__version__} sees no GPU (torch.cuda.is_available() is False; "

@@ -9,10 +9,9 @@
 #include <vector>
 
 #include "core/device.h"
+#include "core/tensor.h"
 
 namespace sws {
-
-class Tensor;
 
 // Elementwise ops of Backend::unary and Backend::binary (binary shapes must match).
 enum class UnaryOp { Neg, Exp, Log, Relu, Sqrt };
@@ -49,11 +48,8 @@ struct AdamStep {
 // One tensor's Adam update, for Backend::adam_update_many: the parameter, its gradient, its two
 // moment buffers (all contiguous, same shape, dtype and device) and its group's step constants.
 struct AdamUpdate {
-  // The tensors (not owned) and the constants of this tensor's group.
-  Tensor* param;
-  const Tensor* grad;
-  Tensor* exp_avg;
-  Tensor* exp_avg_sq;
+  // Handles to the tensors (param and the moments are updated in place) and the constants.
+  Tensor param, grad, exp_avg, exp_avg_sq;
   AdamStep step;
 };
 

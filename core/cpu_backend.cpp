@@ -60,7 +60,7 @@ void register_backend(DeviceType type, Backend* backend) {
 }
 
 void Backend::adam_update_many(const std::vector<AdamUpdate>& updates) {
-  for (const AdamUpdate& u : updates) adam_update(*u.param, *u.grad, *u.exp_avg, *u.exp_avg_sq, u.step);
+  for (AdamUpdate u : updates) adam_update(u.param, u.grad, u.exp_avg, u.exp_avg_sq, u.step);
 }
 
 Backend::GemmSize Backend::gemm_size(bool ta, bool tb, const Tensor& a, const Tensor& b, const Tensor& c) {

@@ -200,7 +200,8 @@ __global__ void gather_kernel(const E* src, E* dst, int64_t n, StridedLayout lay
 }
 
 void CudaBackend::make_contiguous(const Tensor& src, Tensor& out) {
-  check_operands("make_contiguous", {&src, &out});
+  check_operands("make_contiguous", {&out});  // src is strided: only its device is checked
+  SWS_CHECK(src.defined() && !src.device().is_cpu(), "make_contiguous: expected a CUDA tensor, got " + describe(src));
   SWS_CHECK(src.dim() <= kMaxDims, "make_contiguous on CUDA supports up to " + std::to_string(kMaxDims) +
                                        " dimensions, got " + describe(src));
   SWS_CHECK(src.dtype() == out.dtype() && src.numel() == out.numel() && out.is_contiguous(),
@@ -632,13 +633,13 @@ void CudaBackend::adam_update_many(const std::vector<AdamUpdate>& updates) {
     std::vector<AdamSlot> slots;
     int64_t blocks = 0;
     for (const AdamUpdate& u : updates) {
-      check_adam_operands(*u.param, *u.grad, *u.exp_avg, *u.exp_avg_sq);
-      SWS_CHECK(u.param->dtype() == DType::F32 || u.param->dtype() == DType::F64,
-                "adam_update: unsupported dtype in " + describe(*u.param) + " (F32 or F64 only)");
-      const int64_t n = u.param->numel();
-      if (u.param->dtype() != dtype || n == 0) continue;
-      slots.push_back(AdamSlot{u.param->raw_data(), u.grad->raw_data(), u.exp_avg->raw_data(),
-                               u.exp_avg_sq->raw_data(), n, blocks, adam_constants(u.step)});
+      check_adam_operands(u.param, u.grad, u.exp_avg, u.exp_avg_sq);
+      SWS_CHECK(u.param.dtype() == DType::F32 || u.param.dtype() == DType::F64,
+                "adam_update: unsupported dtype in " + describe(u.param) + " (F32 or F64 only)");
+      const int64_t n = u.param.numel();
+      if (u.param.dtype() != dtype || n == 0) continue;
+      slots.push_back(AdamSlot{u.param.raw_data(), u.grad.raw_data(), u.exp_avg.raw_data(),
+                               u.exp_avg_sq.raw_data(), n, blocks, adam_constants(u.step)});
       blocks += (n + kAdamChunk - 1) / kAdamChunk;
     }
     if (slots.empty()) continue;

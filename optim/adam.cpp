@@ -105,8 +105,6 @@ std::vector<Tensor> Adam::all_parameters() const {
 void Adam::step() {
   // Every parameter with a gradient goes to its device's backend in one adam_update_many call
   // (one fused kernel launch on a GPU), in group-major order, as the per-tensor loop did.
-  std::vector<Tensor> grads;
-  grads.reserve(exp_avg_.size());  // never reallocates below: the updates point into it
   std::vector<std::pair<Device, std::vector<AdamUpdate>>> per_device;
   size_t k = 0;
   for (AdamGroup& g : groups_) {
@@ -121,12 +119,11 @@ void Adam::step() {
         exp_avg_[i] = Tensor::zeros_like(p);
         exp_avg_sq_[i] = Tensor::zeros_like(p);
       }
-      grads.push_back(grad);
       auto slot = std::find_if(per_device.begin(), per_device.end(),
                                [&](const auto& d) { return d.first == p.device(); });
       if (slot == per_device.end())
         slot = per_device.insert(per_device.end(), {p.device(), std::vector<AdamUpdate>{}});
-      slot->second.push_back(AdamUpdate{&p, &grads.back(), &exp_avg_[i], &exp_avg_sq_[i], s});
+      slot->second.push_back(AdamUpdate{p, grad, exp_avg_[i], exp_avg_sq_[i], s});
     }
   }
   for (const auto& [device, updates] : per_device) backend_for(device).adam_update_many(updates);

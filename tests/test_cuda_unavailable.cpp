@@ -69,18 +69,16 @@ TEST_CASE("adam_update_many's default equals adam_update tensor by tensor, bit f
       for (auto* list : {&m1, &v1, &m2, &v2}) list->push_back(Tensor::zeros({n}, dtype));
     }
     for (int64_t step = 1; step <= 3; ++step) {
-      std::vector<Tensor> grads;
       std::vector<AdamUpdate> updates;
-      grads.reserve(sizes.size());
       for (size_t i = 0; i < sizes.size(); ++i) {
         std::vector<double> g(static_cast<size_t>(sizes[i]));
         for (double& x : g) x = rng.uniform(-1.0, 1.0);
-        grads.push_back(Tensor::from_vector(g, {sizes[i]}).to(dtype));
+        const Tensor grad = Tensor::from_vector(g, {sizes[i]}).to(dtype);
         // Different groups: different rates, betas and decay; group 2 started a step later.
         const AdamStep s{1e-3 * static_cast<double>(i + 1), 0.9 - 0.1 * static_cast<double>(i % 2), 0.999, 1e-8,
                          i == 1 ? 1e-2 : 0.0, i == 2 ? step + 1 : step};
-        cpu.adam_update(p1[i], grads.back(), m1[i], v1[i], s);
-        updates.push_back({&p2[i], &grads.back(), &m2[i], &v2[i], s});
+        cpu.adam_update(p1[i], grad, m1[i], v1[i], s);
+        updates.push_back({p2[i], grad, m2[i], v2[i], s});
       }
       cpu.adam_update_many(updates);
     }

@@ -23,7 +23,8 @@
 # set (the lent GPU machine brings back the files there: at most 8, so they are few), else to
 # gpu-check-out/: summary.md (phases, times, the curve table and the benchmark tables),
 # prereqs.log, build.log, tests.log, curves.log, curves-metrics.json, bench.log, memcheck.log.
-# Aimed at under 8 minutes on an H200 with 16 cores.
+# Aimed at under 8 minutes on an H200 with 16 cores (not yet measured: the per-phase timeouts
+# allow more, and summary.md is rewritten after every phase so a cut-off run still reports).
 #   tools/gpu-check.sh            environment: MNIST_DIR (default data/mnist), SWS_PEER,
 #                                 BENCH_ROUNDS (3), BENCH_REPS (20), PRIOR_REPS (10), PYTHON (python3),
 #                                 PHASES (default "prereqs build tests curves bench memcheck": a rerun may
@@ -135,6 +136,13 @@ phase_prereqs() {
     need "the pack $prebuilt (bin/sws_cuda_tests, lib/)" "make it with tools/gpu-pack.sh and carry .gpu-pack" \
       test -x "$build/sws_cuda_tests"
     cat "$prebuilt/BUILD_INFO" >>"$log_file" 2>/dev/null
+    if git -C "$root" rev-parse --short HEAD >/dev/null 2>&1; then
+      local tree
+      # The same words as tools/gpu-pack.sh writes on the first line of BUILD_INFO.
+      tree="commit $(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD || echo ' + uncommitted changes')"
+      need "the pack built from this tree ($tree)" "rerun tools/gpu-pack.sh on the build machine" \
+        test "$(head -1 "$prebuilt/BUILD_INFO" 2>/dev/null)" = "$tree"
+    fi
   fi
   need "nvcc" "the CUDA toolkit (looked on PATH and in /usr/local/cuda*/bin)" command -v nvcc
   nvcc --version 2>/dev/null | tail -2 >>"$log_file"
@@ -282,7 +290,7 @@ phase_memcheck() {
   for tool in memcheck racecheck; do
     local flags=(--tool "$tool" --error-exitcode 3) cases=('--test-case-exclude=cuda: gradients*')
     # No --leak-check: the cuBLAS and cuDNN handles are left to the driver at exit on purpose.
-    [[ $tool == racecheck ]] && cases=('--test-case=*sum*,*mixture prior*,*softmax*')
+    [[ $tool == racecheck ]] && cases+=('--test-case=*sum*,*mixture prior*,*softmax*')
     echo "=== compute-sanitizer ${flags[*]} sws_cuda_tests ${cases[*]}" >>"$out/memcheck.log"
     OMP_NUM_THREADS=2 timeout -k 10 150 "$sanitizer" "${flags[@]}" "$build/sws_cuda_tests" "${cases[@]}" \
       >>"$out/memcheck.log" 2>&1
@@ -299,8 +307,12 @@ for phase in ${PHASES:-prereqs build tests curves bench memcheck}; do
     continue
   fi
   run_phase "$phase"
+  write_summary
 done
 
+# summary.md, rewritten after every phase: a run stopped at the device's time limit still
+# brings back what it finished.
+write_summary() {
 total=$(($(date +%s) - script_start))
 {
   echo "# GPU check, $(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -338,6 +350,9 @@ total=$(($(date +%s) - script_start))
   echo "## sws against PyTorch on the GPU (bench/compare_gpu.sh)"
   grep -v '^{' "$out/bench.log" 2>/dev/null | grep -v '^round ' || echo "(no tables: see bench.log)"
 } >"$summary"
+}
+
+write_summary
 log "summary: $summary"
 printf '%s\n' "${phase_rows[@]}"
 log "total ${total} s"

@@ -6,10 +6,10 @@
 #                   for sm_90 (H100/H200) and sm_80, with portable x86-64-v3 host code (AVX2 + FMA,
 #                   not this machine's -march=native), MNIST looked for in data/mnist (relative)
 #   .gpu-pack/lib   the shared libraries those need beyond glibc, libstdc++ and cuDNN:
-#                   OpenBLAS (OpenMP build), libgfortran, libquadmath, libgomp, libcudart
+#                   OpenBLAS (OpenMP build), libgfortran, libquadmath, libgomp, libstb, zlib, libcudart
 #   .gpu-pack/peer  torch_peer.py (../shared/peer does not travel with the repository)
 #   .gpu-pack/BUILD_INFO  commit, compiler, CUDA and cuDNN versions of the build
-# and the same folder as .gpu-pack.tar.xz (about 7.5 MB; the folder is 56 MB, most of it
+# and the same folder as .gpu-pack.tar.xz (7.5 MB; the folder is 56 MB, most of it
 # OpenBLAS, too much for the device tool's 64 MiB working tree). Then, with the device tool:
 # carry [".gpu-pack.tar.xz", "data/mnist"] and run
 #   PREBUILT=.gpu-pack.tar.xz tools/gpu-check.sh
@@ -37,18 +37,25 @@ bins=(sws sws_tests sws_cuda_tests bench_step bench_prior)
 for b in "${bins[@]}"; do cp "$build/$b" "$pack/bin/"; done
 cp "$peer/torch_peer.py" "$pack/peer/"
 
-# Every library the binaries load except the C library's own, libstdc++/libgcc (newer ones are
-# compatible) and cuDNN (pip's on the GPU machine, found by gpu-check.sh).
-for b in "${bins[@]}"; do ldd "$pack/bin/$b"; done | awk '$2 == "=>" && $3 ~ /^\// {print $1, $3}' | sort -u |
-  while read -r name path; do
-    case $name in
-      libc.so.*|libm.so.*|libdl.so.*|libpthread.so.*|librt.so.*|ld-linux*|libstdc++.so.*|libgcc_s.so.*|libcudnn*) ;;
-      *) cp -L "$path" "$pack/lib/$name" ;;
-    esac
-  done
-# Each binary must find all of them in the pack (run here: cuDNN from this machine).
-missing=$(for b in "${bins[@]}"; do LD_LIBRARY_PATH=$pack/lib ldd "$pack/bin/$b"; done | grep 'not found' || true)
-[[ -z $missing ]] || { echo "gpu-pack: unresolved libraries: $missing" >&2; exit 1; }
+# "name path" of every library the binaries load, with LD_LIBRARY_PATH as given; "not found"
+# as the path of one that is missing.
+loaded() {
+  for b in "${bins[@]}"; do ldd "$pack/bin/$b"; done |
+    awk '$2 == "=>" {print $1, ($3 ~ /^\// ? $3 : "not-found")}' | sort -u
+}
+# The GPU machine's own: the C library's, libstdc++/libgcc (newer ones are compatible) and cuDNN
+# (pip's there, found by gpu-check.sh). Everything else goes into the pack.
+from_system() {
+  case $1 in
+    libc.so.*|libm.so.*|libdl.so.*|libpthread.so.*|librt.so.*|ld-linux*|libstdc++.so.*|libgcc_s.so.*|libcudnn*) return 0 ;;
+  esac
+  return 1
+}
+loaded | while read -r name path; do from_system "$name" || cp -L "$path" "$pack/lib/$name"; done
+# With the pack on the library path, every other library must now come from the pack.
+stray=$(LD_LIBRARY_PATH=$pack/lib loaded | while read -r name path; do
+  from_system "$name" || [[ $path == "$pack/lib/$name" ]] || echo "$name ($path)"; done)
+[[ -z $stray ]] || { echo "gpu-pack: libraries not taken from the pack: $stray" >&2; exit 1; }
 
 {
   echo "commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD || echo ' + uncommitted changes')"

@@ -111,17 +111,13 @@ TEST_CASE("cuda: adam_update and adam_update_many match the CPU over several ste
     }
     for (int step = 1; step <= 4; ++step) {
       std::vector<AdamUpdate> host_updates, device_updates;
-      std::vector<Tensor> hg, dg;
-      hg.reserve(sizes.size());
-      dg.reserve(sizes.size());
       for (size_t i = 0; i < sizes.size(); ++i) {
-        hg.push_back(random_tensor({sizes[i]}, dtype, rng));
-        dg.push_back(on_gpu(hg.back()));
+        const Tensor hg = random_tensor({sizes[i]}, dtype, rng), dg = on_gpu(hg);
         AdamStep s = steps[i];
         s.step = step;
-        host_updates.push_back({&hp[i], &hg.back(), &hm[i], &hv[i], s});
-        device_updates.push_back({&dp[i], &dg.back(), &dm[i], &dv[i], s});
-        gpu().adam_update(dp1[i], dg.back(), dm1[i], dv1[i], s);  // the single-tensor path
+        host_updates.push_back({hp[i], hg, hm[i], hv[i], s});
+        device_updates.push_back({dp[i], dg, dm[i], dv[i], s});
+        gpu().adam_update(dp1[i], dg, dm1[i], dv1[i], s);  // the single-tensor path
       }
       cpu().adam_update_many(host_updates);
       gpu().adam_update_many(device_updates);
