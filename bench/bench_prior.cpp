@@ -6,7 +6,7 @@
 // exp_throughput line is left out, and each line adds "gbytes_per_s": the op's minimum memory
 // traffic (read w, write its gradient: 8 bytes per F32 weight) over the median time, to set
 // against the GPU's bandwidth (H200: about 4.8 TB/s). Every line carries "device": "cpu" or "cuda".
-//   bench_prior [--threads 2] [--reps 20] [--n 266610 431080 642460 10000000] [--device cpu|cuda]
+//   bench_prior [--threads N (default: OMP_NUM_THREADS, else the CPUs available)] [--reps 20] [--n 266610 431080 642460 10000000] [--device cpu|cuda]
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -63,7 +63,7 @@ static void wait_for_device(const Tensor& t) {
 
 int main(int argc, char** argv) {
   ensure_fast_blas_kernels(argv);
-  int threads = 2, reps = 20;
+  int threads = 0, reps = 20;
   std::vector<int64_t> sizes = {266610, 431080, 642460, 10000000};
   std::string device_text = "cpu";
   for (int i = 1; i < argc; ++i) {
@@ -78,6 +78,7 @@ int main(int argc, char** argv) {
   if (int rc = open_bench_device("bench_prior", device_text, device)) return rc;
   const bool cpu = device.is_cpu();
   const char* device_kind = cpu ? "cpu" : "cuda";
+  threads = choose_thread_count(threads).count;
   set_num_threads(threads);
   const int64_t J = 17;
   if (cpu) {

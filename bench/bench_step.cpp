@@ -6,8 +6,10 @@
 // With --device cuda the model, its inputs and the prior live on the GPU (a CUDA build with a
 // visible GPU; otherwise it prints why and exits 77) and bench/torch_gpu_peer.py is the peer.
 // Every line carries "device": "cpu" or "cuda".
-//   bench_step [--threads 2] [--reps 50] [--models lenet300 lenet5 tutorial] [--batch 64 256] [--prior]
+//   bench_step [--threads N (default: OMP_NUM_THREADS, else the CPUs available)] [--reps 50] [--models lenet300 lenet5 tutorial] [--batch 64 256] [--prior]
 //              [--device cpu|cuda]
+#include <sys/resource.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -72,7 +74,7 @@ void wait_for_device(const Tensor& t) {
 
 int main(int argc, char** argv) {
   ensure_fast_blas_kernels(argv);
-  int threads = 2, reps = 50;
+  int threads = 0, reps = 50;
   bool with_prior = false;
   std::vector<std::string> models = model_names();
   std::vector<int64_t> batches = {64, 256};
@@ -96,6 +98,7 @@ int main(int argc, char** argv) {
   Device device;
   if (int rc = open_bench_device("bench_step", device_text, device)) return rc;
   const char* device_kind = device.is_cpu() ? "cpu" : "cuda";
+  threads = choose_thread_count(threads).count;
   set_num_threads(threads);
   Rng rng(0);
   try {
@@ -121,7 +124,9 @@ int main(int argc, char** argv) {
         // wait for everything anyway.
         const Tensor last_written = groups.back().params.back().second;
         std::vector<double> times;
+        rusage usage_before{};
         for (int r = 0; r < 10 + reps; ++r) {
+          if (r == 10) getrusage(RUSAGE_SELF, &usage_before);
           const auto t0 = std::chrono::steady_clock::now();
           adam.zero_grad();
           Tensor loss = cross_entropy((*model)(x), y);
@@ -132,13 +137,22 @@ int main(int argc, char** argv) {
           const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
           if (r >= 10) times.push_back(dt);
         }
+        // Context switches of all the process's threads over the timed steps: a voluntary one is a
+        // thread going to sleep or yielding (core/thread_pool.h), an involuntary one a thread
+        // preempted by another program.
+        rusage usage_after{};
+        getrusage(RUSAGE_SELF, &usage_after);
+        const double sleeps = static_cast<double>(usage_after.ru_nvcsw - usage_before.ru_nvcsw) / reps;
+        const double preempted = static_cast<double>(usage_after.ru_nivcsw - usage_before.ru_nivcsw) / reps;
+        const ProcessThreads seen = process_threads();  // the pool's workers, and no one else's
         std::sort(times.begin(), times.end());
         const double median = times[times.size() / 2];
         const double flops = 2.0 * step_macs(*model) * batch;
         std::printf("{\"kind\": \"%s\", \"impl\": \"sws\", \"model\": \"%s\", \"batch\": %lld, \"threads\": %d, "
-                    "\"device\": \"%s\", \"median_s\": %.6g, \"min_s\": %.6g, \"max_s\": %.6g, \"gflops\": %.1f}\n",
+                    "\"device\": \"%s\", \"median_s\": %.6g, \"min_s\": %.6g, \"max_s\": %.6g, \"gflops\": %.1f, "
+                    "\"sleeps_per_step\": %.1f, \"preemptions_per_step\": %.1f, \"pool_workers\": %d, \"other_threads\": %d}\n",
                     with_prior ? "retrain_step" : "step", name.c_str(), static_cast<long long>(batch), threads, device_kind,
-                    median, times.front(), times.back(), flops / median / 1e9);
+                    median, times.front(), times.back(), flops / median / 1e9, sleeps, preempted, seen.workers, seen.others);
         std::fflush(stdout);
       }
     }

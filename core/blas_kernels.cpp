@@ -10,6 +10,8 @@ namespace sws {
 
 const char* blas_kernel_name() { return openblas_get_corename(); }
 
+int blas_thread_count() { return openblas_get_num_threads(); }
+
 void ensure_fast_blas_kernels(char** argv) {
   if (std::getenv("OPENBLAS_CORETYPE") != nullptr) return;
   if (std::strcmp(openblas_get_corename(), "Prescott") != 0) return;

@@ -14,4 +14,8 @@ void ensure_fast_blas_kernels(char** argv);
 // The kernel set OpenBLAS is using ("SkylakeX", "Haswell", "Prescott", ...).
 const char* blas_kernel_name();
 
+// OpenBLAS's own thread count: 1 once sws's thread pool has started (core/thread_pool.h), since
+// sws splits GEMMs over its own threads and runs the BLAS single-threaded inside them.
+int blas_thread_count();
+
 }  // namespace sws

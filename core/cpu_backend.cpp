@@ -136,8 +136,9 @@ void CpuBackend::make_contiguous(const Tensor& src, Tensor& out) {
 void CpuBackend::fill(Tensor& out, double value) {
   const int64_t n = out.numel();
   auto run = [&](auto* p, auto v) {
-#pragma omp parallel for if (n >= kParallelGrain) schedule(static)
-    for (int64_t i = 0; i < n; ++i) p[i] = v;
+    parallel_for(n, n >= kParallelGrain, [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i) p[i] = v;
+    });
   };
   switch (out.dtype()) {
     case DType::F32: run(out.data<float>(), static_cast<float>(value)); break;
@@ -150,8 +151,9 @@ void CpuBackend::fill(Tensor& out, double value) {
 
 template <typename From, typename To>
 static void cast_loop(const From* x, To* y, int64_t n) {
-#pragma omp parallel for if (n >= kParallelGrain) schedule(static)
-  for (int64_t i = 0; i < n; ++i) y[i] = static_cast<To>(x[i]);
+  parallel_for(n, n >= kParallelGrain, [&](int64_t lo, int64_t hi) {
+    for (int64_t i = lo; i < hi; ++i) y[i] = static_cast<To>(x[i]);
+  });
 }
 
 template <typename From>
@@ -184,24 +186,29 @@ void CpuBackend::unary(UnaryOp op, const Tensor& x, Tensor& out) {
     T* y = out.data<T>();
     switch (op) {
       case UnaryOp::Neg:
-#pragma omp parallel for if (n >= kParallelGrain) schedule(static)
-        for (int64_t i = 0; i < n; ++i) y[i] = -a[i];
+        parallel_for(n, n >= kParallelGrain, [&](int64_t lo, int64_t hi) {
+          for (int64_t i = lo; i < hi; ++i) y[i] = -a[i];
+        });
         break;
       case UnaryOp::Exp:
-#pragma omp parallel for if (n >= kParallelGrain) schedule(static)
-        for (int64_t i = 0; i < n; ++i) y[i] = std::exp(a[i]);
+        parallel_for(n, n >= kParallelGrain, [&](int64_t lo, int64_t hi) {
+          for (int64_t i = lo; i < hi; ++i) y[i] = std::exp(a[i]);
+        });
         break;
       case UnaryOp::Log:
-#pragma omp parallel for if (n >= kParallelGrain) schedule(static)
-        for (int64_t i = 0; i < n; ++i) y[i] = std::log(a[i]);
+        parallel_for(n, n >= kParallelGrain, [&](int64_t lo, int64_t hi) {
+          for (int64_t i = lo; i < hi; ++i) y[i] = std::log(a[i]);
+        });
         break;
       case UnaryOp::Sqrt:
-#pragma omp parallel for if (n >= kParallelGrain) schedule(static)
-        for (int64_t i = 0; i < n; ++i) y[i] = std::sqrt(a[i]);
+        parallel_for(n, n >= kParallelGrain, [&](int64_t lo, int64_t hi) {
+          for (int64_t i = lo; i < hi; ++i) y[i] = std::sqrt(a[i]);
+        });
         break;
       case UnaryOp::Relu:
-#pragma omp parallel for if (n >= kParallelGrain) schedule(static)
-        for (int64_t i = 0; i < n; ++i) y[i] = a[i] > T(0) ? a[i] : T(0);
+        parallel_for(n, n >= kParallelGrain, [&](int64_t lo, int64_t hi) {
+          for (int64_t i = lo; i < hi; ++i) y[i] = a[i] > T(0) ? a[i] : T(0);
+        });
         break;
     }
   });
@@ -216,20 +223,24 @@ void CpuBackend::binary(BinaryOp op, const Tensor& a_t, const Tensor& b_t, Tenso
     T* y = out.data<T>();
     switch (op) {
       case BinaryOp::Add:
-#pragma omp parallel for if (n >= kParallelGrain) schedule(static)
-        for (int64_t i = 0; i < n; ++i) y[i] = a[i] + b[i];
+        parallel_for(n, n >= kParallelGrain, [&](int64_t lo, int64_t hi) {
+          for (int64_t i = lo; i < hi; ++i) y[i] = a[i] + b[i];
+        });
         break;
       case BinaryOp::Sub:
-#pragma omp parallel for if (n >= kParallelGrain) schedule(static)
-        for (int64_t i = 0; i < n; ++i) y[i] = a[i] - b[i];
+        parallel_for(n, n >= kParallelGrain, [&](int64_t lo, int64_t hi) {
+          for (int64_t i = lo; i < hi; ++i) y[i] = a[i] - b[i];
+        });
         break;
       case BinaryOp::Mul:
-#pragma omp parallel for if (n >= kParallelGrain) schedule(static)
-        for (int64_t i = 0; i < n; ++i) y[i] = a[i] * b[i];
+        parallel_for(n, n >= kParallelGrain, [&](int64_t lo, int64_t hi) {
+          for (int64_t i = lo; i < hi; ++i) y[i] = a[i] * b[i];
+        });
         break;
       case BinaryOp::Div:
-#pragma omp parallel for if (n >= kParallelGrain) schedule(static)
-        for (int64_t i = 0; i < n; ++i) y[i] = a[i] / b[i];
+        parallel_for(n, n >= kParallelGrain, [&](int64_t lo, int64_t hi) {
+          for (int64_t i = lo; i < hi; ++i) y[i] = a[i] / b[i];
+        });
         break;
     }
   });
@@ -242,8 +253,9 @@ void CpuBackend::affine(const Tensor& x, double alpha, double beta, Tensor& out)
     const T* a = x.data<T>();
     T* y = out.data<T>();
     const T al = static_cast<T>(alpha), be = static_cast<T>(beta);
-#pragma omp parallel for if (n >= kParallelGrain) schedule(static)
-    for (int64_t i = 0; i < n; ++i) y[i] = al * a[i] + be;
+    parallel_for(n, n >= kParallelGrain, [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i) y[i] = al * a[i] + be;
+    });
   });
 }
 
@@ -256,8 +268,9 @@ void CpuBackend::axpy(double alpha, const Tensor& x, Tensor& y_t) {
     const T* a = x.data<T>();
     T* y = y_t.data<T>();
     const T al = static_cast<T>(alpha);
-#pragma omp parallel for if (n >= kParallelGrain) schedule(static)
-    for (int64_t i = 0; i < n; ++i) y[i] += al * a[i];
+    parallel_for(n, n >= kParallelGrain, [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i) y[i] += al * a[i];
+    });
   });
 }
 
@@ -268,8 +281,9 @@ void CpuBackend::relu_backward(const Tensor& grad, const Tensor& y_t, Tensor& ou
     const T* g = grad.data<T>();
     const T* y = y_t.data<T>();
     T* o = out.data<T>();
-#pragma omp parallel for if (n >= kParallelGrain) schedule(static)
-    for (int64_t i = 0; i < n; ++i) o[i] = y[i] > T(0) ? g[i] : T(0);
+    parallel_for(n, n >= kParallelGrain, [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i) o[i] = y[i] > T(0) ? g[i] : T(0);
+    });
   });
 }
 
@@ -284,13 +298,14 @@ void CpuBackend::sum(const Tensor& x, Tensor& out) {
     constexpr int64_t kChunk = 1 << 14;
     const int64_t chunks = (n + kChunk - 1) / kChunk;
     std::vector<double> partial(chunks, 0.0);
-#pragma omp parallel for if (chunks > 1) schedule(static)
-    for (int64_t c = 0; c < chunks; ++c) {
-      double s = 0.0;
-      const int64_t end = std::min(n, (c + 1) * kChunk);
-      for (int64_t i = c * kChunk; i < end; ++i) s += a[i];
-      partial[c] = s;
-    }
+    parallel_for(chunks, chunks > 1, [&](int64_t lo, int64_t hi) {
+      for (int64_t c = lo; c < hi; ++c) {
+        double s = 0.0;
+        const int64_t end = std::min(n, (c + 1) * kChunk);
+        for (int64_t i = c * kChunk; i < end; ++i) s += a[i];
+        partial[c] = s;
+      }
+    });
     double total = 0.0;
     for (double s : partial) total += s;
     out.data<T>()[0] = static_cast<T>(total);
@@ -304,17 +319,18 @@ void CpuBackend::sum_per_channel(const Tensor& x, Tensor& out) {
     using T = decltype(tag);
     const T* a = x.data<T>();
     T* o = out.data<T>();
-#pragma omp parallel for if (x.numel() >= kParallelGrain) schedule(static)
-    for (int64_t c = 0; c < channels; ++c) {
-      double s = 0.0;
-      for (int64_t b = 0; b < batch; ++b) {  // a short row in T (vectorised), rows in double
-        const T* p = a + (b * channels + c) * inner;
-        T row = 0;
-        for (int64_t i = 0; i < inner; ++i) row += p[i];
-        s += row;
+    parallel_for(channels, x.numel() >= kParallelGrain, [&](int64_t lo, int64_t hi) {
+      for (int64_t c = lo; c < hi; ++c) {
+        double s = 0.0;
+        for (int64_t b = 0; b < batch; ++b) {  // a short row in T (vectorised), rows in double
+          const T* p = a + (b * channels + c) * inner;
+          T row = 0;
+          for (int64_t i = 0; i < inner; ++i) row += p[i];
+          s += row;
+        }
+        o[c] = static_cast<T>(s);
       }
-      o[c] = static_cast<T>(s);
-    }
+    });
   });
 }
 
@@ -325,20 +341,30 @@ void CpuBackend::add_per_channel(Tensor& x, const Tensor& bias) {
     using T = decltype(tag);
     T* a = x.data<T>();
     const T* bs = bias.data<T>();
-#pragma omp parallel for if (x.numel() >= kParallelGrain) schedule(static)
-    for (int64_t b = 0; b < batch; ++b)
-      for (int64_t c = 0; c < channels; ++c) {
-        T* p = a + (b * channels + c) * inner;
-        const T v = bs[c];
-        for (int64_t i = 0; i < inner; ++i) p[i] += v;
-      }
+    parallel_for(batch, x.numel() >= kParallelGrain, [&](int64_t lo, int64_t hi) {
+      for (int64_t b = lo; b < hi; ++b)
+        for (int64_t c = 0; c < channels; ++c) {
+          T* p = a + (b * channels + c) * inner;
+          const T v = bs[c];
+          for (int64_t i = 0; i < inner; ++i) p[i] += v;
+        }
+    });
   });
 }
 
 // --- GEMM -------------------------------------------------------------------------------------
 
+// OpenBLAS's OpenMP build starts an OpenMP team for a large GEMM unless the calling thread's
+// OpenMP thread count is 1; sws's GEMMs run single-threaded inside pool tasks, so every thread
+// that calls the BLAS through sws gets a count of 1 (once, thread by thread).
+static void keep_blas_single_threaded() {
+  thread_local const bool done = (omp_set_num_threads(1), true);
+  (void)done;
+}
+
 void blas_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
                int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  keep_blas_single_threaded();
   cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
               static_cast<blasint>(m), static_cast<blasint>(n), static_cast<blasint>(k), alpha, a,
               static_cast<blasint>(lda), b, static_cast<blasint>(ldb), beta, c, static_cast<blasint>(ldc));
@@ -346,9 +372,38 @@ void blas_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, c
 
 void blas_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alpha, const double* a,
                int64_t lda, const double* b, int64_t ldb, double beta, double* c, int64_t ldc) {
+  keep_blas_single_threaded();
   cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
               static_cast<blasint>(m), static_cast<blasint>(n), static_cast<blasint>(k), alpha, a,
               static_cast<blasint>(lda), b, static_cast<blasint>(ldb), beta, c, static_cast<blasint>(ldc));
+}
+
+// Below this many multiply-adds a GEMM runs as one call (OpenBLAS's own threading threshold).
+constexpr int64_t kParallelGemmMacs = 1 << 18;
+
+// A GEMM split into one block of C's columns (or rows) per pool thread, each a single-threaded
+// BLAS call; every element of C is still one BLAS dot product over all of k, so the split does
+// not change it. Columns when op(A) [m, k] is the smaller operand (each block repacks all of
+// op(A) but only its own columns of op(B)), rows otherwise; blocks are multiples of 16 wide.
+template <typename T>
+static void parallel_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
+                          const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
+  const bool by_columns = m <= n;
+  const int64_t extent = by_columns ? n : m, align = 16;
+  const int64_t blocks = std::min<int64_t>(pool_threads(), (extent + align - 1) / align);
+  if (blocks <= 1 || m * n * k < kParallelGemmMacs) {
+    blas_gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    return;
+  }
+  parallel_tasks(blocks, [&](int64_t block) {
+    auto edge = [&](int64_t i) { return i == blocks ? extent : extent * i / blocks / align * align; };
+    const int64_t begin = edge(block), width = edge(block + 1) - begin;
+    if (width == 0) return;
+    if (by_columns)  // columns [begin, begin + width) of op(B) and C
+      blas_gemm(ta, tb, m, width, k, alpha, a, lda, tb ? b + begin * ldb : b + begin, ldb, beta, c + begin, ldc);
+    else  // rows [begin, begin + width) of op(A) and C
+      blas_gemm(ta, tb, width, n, k, alpha, ta ? a + begin : a + begin * lda, lda, b, ldb, beta, c + begin * ldc, ldc);
+  });
 }
 
 void CpuBackend::gemm(bool ta, bool tb, double alpha, const Tensor& a, const Tensor& b, double beta,
@@ -358,19 +413,18 @@ void CpuBackend::gemm(bool ta, bool tb, double alpha, const Tensor& a, const Ten
   const int64_t m = size.m, n = size.n, k = size.k;
   dispatch_float(a.dtype(), "gemm", [&](auto tag) {
     using T = decltype(tag);
-    blas_gemm(ta, tb, m, n, k, static_cast<T>(alpha), a.data<T>(), a.size(1), b.data<T>(), b.size(1),
-              static_cast<T>(beta), c.data<T>(), n);
+    parallel_gemm(ta, tb, m, n, k, static_cast<T>(alpha), a.data<T>(), a.size(1), b.data<T>(), b.size(1),
+                  static_cast<T>(beta), c.data<T>(), n);
   });
 }
 
 // --- optimisers -------------------------------------------------------------------------------
 
-// One Adam step over n elements (restrict: the four arrays never overlap, so it vectorises).
+// One Adam step over elements [lo, hi) (restrict: the four arrays never overlap, so it vectorises).
 template <typename T>
-static void adam_kernel(int64_t n, T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict v,
-                        T b1, T b2, T wd, T eps, T step_size, T inv_sqrt_bc2) {
-#pragma omp parallel for if (n >= kParallelGrain) schedule(static)
-  for (int64_t i = 0; i < n; ++i) {
+static void adam_range(int64_t lo, int64_t hi, T* __restrict p, const T* __restrict g, T* __restrict m,
+                       T* __restrict v, T b1, T b2, T wd, T eps, T step_size, T inv_sqrt_bc2) {
+  for (int64_t i = lo; i < hi; ++i) {
     const T gi = g[i] + wd * p[i];
     const T mi = b1 * m[i] + (T(1) - b1) * gi;
     const T vi = b2 * v[i] + (T(1) - b2) * gi * gi;
@@ -378,6 +432,14 @@ static void adam_kernel(int64_t n, T* __restrict p, const T* __restrict g, T* __
     v[i] = vi;
     p[i] -= step_size * mi / (std::sqrt(vi) * inv_sqrt_bc2 + eps);
   }
+}
+
+template <typename T>
+static void adam_kernel(int64_t n, T* p, const T* g, T* m, T* v, T b1, T b2, T wd, T eps, T step_size,
+                        T inv_sqrt_bc2) {
+  parallel_for(n, n >= kParallelGrain, [&](int64_t lo, int64_t hi) {
+    adam_range(lo, hi, p, g, m, v, b1, b2, wd, eps, step_size, inv_sqrt_bc2);
+  });
 }
 
 void CpuBackend::adam_update(Tensor& param, const Tensor& grad, Tensor& exp_avg, Tensor& exp_avg_sq,
@@ -407,16 +469,17 @@ void CpuBackend::sgd_update(Tensor& param, const Tensor& grad, Tensor& buf_t, co
     const T lr = static_cast<T>(s.lr), mom = static_cast<T>(s.momentum);
     const T wd = static_cast<T>(s.weight_decay);
     const bool use_momentum = s.momentum != 0.0;
-#pragma omp parallel for if (n >= kParallelGrain) schedule(static)
-    for (int64_t i = 0; i < n; ++i) {
-      const T gi = g[i] + wd * p[i];
-      T d = gi;
-      if (use_momentum) {
-        buf[i] = s.first_step ? gi : mom * buf[i] + gi;
-        d = s.nesterov ? gi + mom * buf[i] : buf[i];
+    parallel_for(n, n >= kParallelGrain, [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i) {
+        const T gi = g[i] + wd * p[i];
+        T d = gi;
+        if (use_momentum) {
+          buf[i] = s.first_step ? gi : mom * buf[i] + gi;
+          d = s.nesterov ? gi + mom * buf[i] : buf[i];
+        }
+        p[i] -= lr * d;
       }
-      p[i] -= lr * d;
-    }
+    });
   });
 }
 

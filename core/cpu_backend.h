@@ -1,4 +1,5 @@
-// The CPU backend: OpenMP loops, OpenBLAS GEMM, im2col convolution, and a caching allocator.
+// The CPU backend: loops on sws's thread pool (core/thread_pool.h), OpenBLAS GEMM, im2col
+// convolution, and a caching allocator.
 // Internal to core/: everything else reaches it through backend_for(Device::cpu()).
 #pragma once
 #include <mutex>
@@ -9,6 +10,7 @@
 #include "core/block_cache.h"
 #include "core/error.h"
 #include "core/tensor.h"
+#include "core/thread_pool.h"
 
 namespace sws {
 
@@ -70,7 +72,7 @@ class CpuBackend final : public Backend {
   BlockCache cache_;
 };
 
-// Elements at or above which a loop is worth splitting across OpenMP threads.
+// Elements at or above which a loop is worth splitting across the pool's threads.
 constexpr int64_t kParallelGrain = 1 << 15;
 
 // Calls fn(T{}) with T = float or double according to dtype; throws for other dtypes.

@@ -7,7 +7,6 @@
 // buffer; the buffers are added in thread order, so the result is deterministic for a given
 // thread count. The GEMMs run single-threaded inside the parallel
 // region (OpenBLAS's OpenMP build does that by itself when called from a parallel region).
-#include <omp.h>
 
 #include <algorithm>
 #include <cstring>
@@ -104,7 +103,7 @@ void max_pool_2x2_plane(const T* __restrict in, int64_t in_w, int64_t oh, int64_
 }
 
 int thread_count(int64_t work_items) {
-  return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(omp_get_max_threads(), work_items)));
+  return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(pool_threads(), work_items)));
 }
 
 }  // namespace
@@ -123,9 +122,11 @@ void CpuBackend::conv2d_forward(const Tensor& x, const Tensor& w, const Tensor* 
   const int64_t xsize = g.in_channels * g.in_h * g.in_w, o = g.out_channels;
   const int threads = thread_count(g.batch);
   const int64_t group = images_per_gemm(p, g.batch, threads), groups = (g.batch + group - 1) / group;
-  // Per thread: columns [K, group*P] and, when group > 1, the GEMM's output [O, group*P].
+  // Per pool thread: columns [K, group*P] and, when group > 1, the GEMM's output [O, group*P].
+  // Each group of images is one task, claimed by whichever thread is free; its output does not
+  // depend on which.
   const int64_t cols_size = k * group * p, tmp_size = group > 1 ? o * group * p : 0;
-  Tensor work = Tensor::empty({threads, cols_size + tmp_size}, x.dtype());
+  Tensor work = Tensor::empty({pool_threads(), cols_size + tmp_size}, x.dtype());
   const ColumnMap map = make_column_map(g);
   dispatch_float(x.dtype(), "conv2d", [&](auto tag) {
     using T = decltype(tag);
@@ -134,31 +135,27 @@ void CpuBackend::conv2d_forward(const Tensor& x, const Tensor& w, const Tensor* 
     const T* bs = bias ? bias->data<T>() : nullptr;
     T* ys = out.data<T>();
     T* work_base = work.data<T>();
-#pragma omp parallel num_threads(threads)
-    {
-      T* col = work_base + omp_get_thread_num() * (cols_size + tmp_size);
+    parallel_tasks(groups, [&](int64_t gi) {
+      T* col = work_base + pool_thread_index() * (cols_size + tmp_size);
       T* tmp = col + cols_size;
-#pragma omp for schedule(static)
-      for (int64_t gi = 0; gi < groups; ++gi) {
-        const int64_t first = gi * group, count = std::min(group, g.batch - first), n = count * p;
-        for (int64_t i = 0; i < count; ++i) im2col(xs + (first + i) * xsize, map, k, p, col + i * p, n);
-        if (group == 1) {  // the GEMM writes the image's output [O, P] directly
-          T* y = ys + first * o * p;
-          if (bs)
-            for (int64_t c = 0; c < o; ++c) std::fill(y + c * p, y + (c + 1) * p, bs[c]);
-          blas_gemm(false, false, o, p, k, T(1), ws, k, col, n, bs ? T(1) : T(0), y, p);
-          continue;
-        }
-        blas_gemm(false, false, o, n, k, T(1), ws, k, col, n, T(0), tmp, n);
-        for (int64_t i = 0; i < count; ++i)  // [O, count*P] -> count x [O, P], plus bias
-          for (int64_t c = 0; c < o; ++c) {
-            const T* src = tmp + c * n + i * p;
-            T* dst = ys + ((first + i) * o + c) * p;
-            const T b = bs ? bs[c] : T(0);
-            for (int64_t j = 0; j < p; ++j) dst[j] = src[j] + b;
-          }
+      const int64_t first = gi * group, count = std::min(group, g.batch - first), n = count * p;
+      for (int64_t i = 0; i < count; ++i) im2col(xs + (first + i) * xsize, map, k, p, col + i * p, n);
+      if (group == 1) {  // the GEMM writes the image's output [O, P] directly
+        T* y = ys + first * o * p;
+        if (bs)
+          for (int64_t c = 0; c < o; ++c) std::fill(y + c * p, y + (c + 1) * p, bs[c]);
+        blas_gemm(false, false, o, p, k, T(1), ws, k, col, n, bs ? T(1) : T(0), y, p);
+        return;
       }
-    }
+      blas_gemm(false, false, o, n, k, T(1), ws, k, col, n, T(0), tmp, n);
+      for (int64_t i = 0; i < count; ++i)  // [O, count*P] -> count x [O, P], plus bias
+        for (int64_t c = 0; c < o; ++c) {
+          const T* src = tmp + c * n + i * p;
+          T* dst = ys + ((first + i) * o + c) * p;
+          const T b = bs ? bs[c] : T(0);
+          for (int64_t j = 0; j < p; ++j) dst[j] = src[j] + b;
+        }
+    });
   });
 }
 
@@ -171,8 +168,9 @@ void CpuBackend::conv2d_backward(const Tensor& x, const Tensor& w, const Tensor&
   if (grad_bias) sum_per_channel(grad_out, *grad_bias);
   if (!grad_x && !grad_w) return;
   const int64_t group = images_per_gemm(p, g.batch, threads), groups = (g.batch + group - 1) / group;
-  // Per thread: columns [K, group*P], the gathered output gradient [O, group*P] (when
-  // group > 1), and a dW accumulator.
+  // Per slot: columns [K, group*P], the gathered output gradient [O, group*P] (when group > 1),
+  // and a dW accumulator. Slot s always takes the same share of the groups (parallel_slots), so
+  // the slots' dW partial sums, added in slot order below, do not depend on which thread ran them.
   const int64_t cols_size = k * group * p, tmp_size = group > 1 ? o * group * p : 0;
   const int64_t stride = cols_size + tmp_size + (grad_w ? wsize : 0);
   Tensor work = Tensor::empty({threads, stride}, x.dtype());
@@ -184,14 +182,12 @@ void CpuBackend::conv2d_backward(const Tensor& x, const Tensor& w, const Tensor&
     const T* gs = grad_out.data<T>();
     T* work_base = work.data<T>();
     T* dx_base = grad_x ? grad_x->data<T>() : nullptr;
-#pragma omp parallel num_threads(threads)
-    {
-      T* col = work_base + omp_get_thread_num() * stride;
+    parallel_slots(threads, groups, [&](int64_t slot, int64_t begin, int64_t end) {
+      T* col = work_base + slot * stride;
       T* tmp = col + cols_size;
       T* dw = tmp + tmp_size;
       if (grad_w) std::fill(dw, dw + wsize, T(0));
-#pragma omp for schedule(static)
-      for (int64_t gi = 0; gi < groups; ++gi) {
+      for (int64_t gi = begin; gi < end; ++gi) {
         const int64_t first = gi * group, count = std::min(group, g.batch - first), n = count * p;
         const T* gn = gs + first * o * p;
         int64_t ldg = p;
@@ -215,7 +211,7 @@ void CpuBackend::conv2d_backward(const Tensor& x, const Tensor& w, const Tensor&
           }
         }
       }
-    }
+    });
     if (grad_w) {
       T* out_dw = grad_w->data<T>();
       const T* first_dw = work_base + cols_size + tmp_size;
@@ -236,33 +232,34 @@ void CpuBackend::max_pool2d_forward(const Tensor& x, const Pool2dGeometry& g, Te
     const T* xs = x.data<T>();
     T* ys = out.data<T>();
     int32_t* idx = argmax.data<int32_t>();
-#pragma omp parallel for if (x.numel() >= kParallelGrain) schedule(static)
-    for (int64_t pl = 0; pl < planes; ++pl) {
-      const T* in = xs + pl * g.in_h * g.in_w;
-      T* out_plane = ys + pl * oh * ow;
-      int32_t* idx_plane = idx + pl * oh * ow;
-      if (g.kernel == 2 && g.stride == 2) {
-        max_pool_2x2_plane(in, g.in_w, oh, ow, out_plane, idx_plane);
-        continue;
-      }
-      for (int64_t y = 0; y < oh; ++y)
-        for (int64_t xo = 0; xo < ow; ++xo) {
-          const int64_t corner = y * g.stride * g.in_w + xo * g.stride;
-          T best = in[corner];
-          int64_t best_i = corner;
-          for (int64_t ky = 0; ky < g.kernel; ++ky)
-            for (int64_t kx = 0; kx < g.kernel; ++kx) {
-              const int64_t i = corner + ky * g.in_w + kx;
-              // '>' keeps the first maximum on ties, as PyTorch does; a NaN wins and stays.
-              if (in[i] > best || std::isnan(in[i])) {
-                best = in[i];
-                best_i = i;
-              }
-            }
-          out_plane[y * ow + xo] = best;
-          idx_plane[y * ow + xo] = static_cast<int32_t>(best_i);
+    parallel_for(planes, x.numel() >= kParallelGrain, [&](int64_t lo, int64_t hi) {
+      for (int64_t pl = lo; pl < hi; ++pl) {
+        const T* in = xs + pl * g.in_h * g.in_w;
+        T* out_plane = ys + pl * oh * ow;
+        int32_t* idx_plane = idx + pl * oh * ow;
+        if (g.kernel == 2 && g.stride == 2) {
+          max_pool_2x2_plane(in, g.in_w, oh, ow, out_plane, idx_plane);
+          continue;
         }
-    }
+        for (int64_t y = 0; y < oh; ++y)
+          for (int64_t xo = 0; xo < ow; ++xo) {
+            const int64_t corner = y * g.stride * g.in_w + xo * g.stride;
+            T best = in[corner];
+            int64_t best_i = corner;
+            for (int64_t ky = 0; ky < g.kernel; ++ky)
+              for (int64_t kx = 0; kx < g.kernel; ++kx) {
+                const int64_t i = corner + ky * g.in_w + kx;
+                // '>' keeps the first maximum on ties, as PyTorch does; a NaN wins and stays.
+                if (in[i] > best || std::isnan(in[i])) {
+                  best = in[i];
+                  best_i = i;
+                }
+              }
+            out_plane[y * ow + xo] = best;
+            idx_plane[y * ow + xo] = static_cast<int32_t>(best_i);
+          }
+      }
+    });
   });
 }
 
@@ -275,12 +272,13 @@ void CpuBackend::max_pool2d_backward(const Tensor& grad_out, const Tensor& argma
     const T* gs = grad_out.data<T>();
     const int32_t* idx = argmax.data<int32_t>();
     T* dx = grad_x.data<T>();
-#pragma omp parallel for if (grad_x.numel() >= kParallelGrain) schedule(static)
-    for (int64_t pl = 0; pl < planes; ++pl) {
-      T* d = dx + pl * in_plane;
-      std::fill(d, d + in_plane, T(0));
-      for (int64_t i = 0; i < out_plane; ++i) d[idx[pl * out_plane + i]] += gs[pl * out_plane + i];
-    }
+    parallel_for(planes, grad_x.numel() >= kParallelGrain, [&](int64_t lo, int64_t hi) {
+      for (int64_t pl = lo; pl < hi; ++pl) {
+        T* d = dx + pl * in_plane;
+        std::fill(d, d + in_plane, T(0));
+        for (int64_t i = 0; i < out_plane; ++i) d[idx[pl * out_plane + i]] += gs[pl * out_plane + i];
+      }
+    });
   });
 }
 

@@ -8,7 +8,6 @@
 // (the only extra memory besides grad_w), loops run over the block's weights so they vectorise,
 // and float exp/log are core/fast_math.h's. Blocks are grouped in fixed chunks whose sums are
 // added in chunk order, so the result does not depend on the thread count.
-#include <omp.h>
 
 #include <cmath>
 #include <vector>
@@ -96,17 +95,15 @@ void CpuBackend::mixture_prior(const Tensor& w_t, const Tensor& mixture, Tensor&
     }
     const T* w = w_t.data<T>();
     T* gw = grad_w.data<T>();
-#pragma omp parallel if (chunks > 1)
-    {
-      std::vector<T> a(static_cast<size_t>(J * kBlock));
-#pragma omp for schedule(static)
-      for (int64_t ch = 0; ch < chunks; ++ch) {
+    parallel_for(chunks, chunks > 1, [&](int64_t lo, int64_t hi) {
+      std::vector<T> a(static_cast<size_t>(J * kBlock));  // responsibilities of one block
+      for (int64_t ch = lo; ch < hi; ++ch) {
         const int64_t end = std::min(n, (ch + 1) * kChunk);
         for (int64_t b = ch * kChunk; b < end; b += kBlock)
           prior_block(w + b, std::min(kBlock, end - b), J, mu.data(), c.data(), lambda.data(), a.data(), gw + b,
                       partial.data() + ch * width);
       }
-    }
+    });
   });
   for (int64_t ch = 0; ch < chunks; ++ch)
     for (int64_t k = 0; k < width; ++k) out[k] += partial[ch * width + k];

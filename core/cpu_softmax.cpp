@@ -11,16 +11,17 @@ void CpuBackend::log_softmax(const Tensor& x, Tensor& out) {
     using T = decltype(tag);
     const T* a = x.data<T>();
     T* y = out.data<T>();
-#pragma omp parallel for if (x.numel() >= kParallelGrain) schedule(static)
-    for (int64_t r = 0; r < rows; ++r) {
-      const T* in = a + r * cols;
-      T m = in[0];
-      for (int64_t c = 1; c < cols; ++c) m = std::max(m, in[c]);
-      double s = 0.0;
-      for (int64_t c = 0; c < cols; ++c) s += std::exp(static_cast<double>(in[c] - m));
-      const T lse = m + static_cast<T>(std::log(s));
-      for (int64_t c = 0; c < cols; ++c) y[r * cols + c] = in[c] - lse;
-    }
+    parallel_for(rows, x.numel() >= kParallelGrain, [&](int64_t lo, int64_t hi) {
+      for (int64_t r = lo; r < hi; ++r) {
+        const T* in = a + r * cols;
+        T m = in[0];
+        for (int64_t c = 1; c < cols; ++c) m = std::max(m, in[c]);
+        double s = 0.0;
+        for (int64_t c = 0; c < cols; ++c) s += std::exp(static_cast<double>(in[c] - m));
+        const T lse = m + static_cast<T>(std::log(s));
+        for (int64_t c = 0; c < cols; ++c) y[r * cols + c] = in[c] - lse;
+      }
+    });
   });
 }
 
@@ -31,13 +32,14 @@ void CpuBackend::log_softmax_backward(const Tensor& grad, const Tensor& y_t, Ten
     const T* g = grad.data<T>();
     const T* y = y_t.data<T>();
     T* d = grad_x.data<T>();
-#pragma omp parallel for if (y_t.numel() >= kParallelGrain) schedule(static)
-    for (int64_t r = 0; r < rows; ++r) {
-      double s = 0.0;
-      for (int64_t c = 0; c < cols; ++c) s += g[r * cols + c];
-      for (int64_t c = 0; c < cols; ++c)
-        d[r * cols + c] = g[r * cols + c] - std::exp(y[r * cols + c]) * static_cast<T>(s);
-    }
+    parallel_for(rows, y_t.numel() >= kParallelGrain, [&](int64_t lo, int64_t hi) {
+      for (int64_t r = lo; r < hi; ++r) {
+        double s = 0.0;
+        for (int64_t c = 0; c < cols; ++c) s += g[r * cols + c];
+        for (int64_t c = 0; c < cols; ++c)
+          d[r * cols + c] = g[r * cols + c] - std::exp(y[r * cols + c]) * static_cast<T>(s);
+      }
+    });
   });
 }
 
@@ -54,20 +56,21 @@ void CpuBackend::cross_entropy_forward(const Tensor& logits, const Tensor& label
     const T* a = logits.data<T>();
     T* p = probs.data<T>();
     std::vector<double> row_loss(rows);
-#pragma omp parallel for if (logits.numel() >= kParallelGrain) schedule(static)
-    for (int64_t r = 0; r < rows; ++r) {
-      const T* in = a + r * cols;
-      T m = in[0];
-      for (int64_t c = 1; c < cols; ++c) m = std::max(m, in[c]);
-      double s = 0.0;
-      for (int64_t c = 0; c < cols; ++c) {
-        const double e = std::exp(static_cast<double>(in[c] - m));
-        p[r * cols + c] = static_cast<T>(e);
-        s += e;
+    parallel_for(rows, logits.numel() >= kParallelGrain, [&](int64_t lo, int64_t hi) {
+      for (int64_t r = lo; r < hi; ++r) {
+        const T* in = a + r * cols;
+        T m = in[0];
+        for (int64_t c = 1; c < cols; ++c) m = std::max(m, in[c]);
+        double s = 0.0;
+        for (int64_t c = 0; c < cols; ++c) {
+          const double e = std::exp(static_cast<double>(in[c] - m));
+          p[r * cols + c] = static_cast<T>(e);
+          s += e;
+        }
+        for (int64_t c = 0; c < cols; ++c) p[r * cols + c] = static_cast<T>(p[r * cols + c] / s);
+        row_loss[r] = std::log(s) - static_cast<double>(in[lab[r]] - m);
       }
-      for (int64_t c = 0; c < cols; ++c) p[r * cols + c] = static_cast<T>(p[r * cols + c] / s);
-      row_loss[r] = std::log(s) - static_cast<double>(in[lab[r]] - m);
-    }
+    });
     double total = 0.0;
     for (double l : row_loss) total += l;
     loss.data<T>()[0] = static_cast<T>(total / static_cast<double>(rows));

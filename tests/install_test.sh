@@ -16,4 +16,12 @@ cmake -S "$root/examples/custom_model" -B "$tmp/example" -DCMAKE_PREFIX_PATH="$t
   -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$tmp/example" -j2 >/dev/null
 "$tmp/example/custom_model" "$data" 10000
+# A library user computes on sws's thread pool and on nothing else: tests/probe built against the
+# install reports threads-1 pool workers, no other thread, and OpenBLAS single-threaded.
+cmake -S "$root/tests/probe" -B "$tmp/probe" -DCMAKE_PREFIX_PATH="$tmp/prefix" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$tmp/probe" -j2 >/dev/null
+report=$(OMP_NUM_THREADS=2 "$tmp/probe/runtime_probe" | tr '\n' ' ')
+[[ $report == "threads 2 (OMP_NUM_THREADS) workers 1 others 0 blas_threads 1 " ]] \
+  || { echo "FAIL: the installed library's user reports: $report"; exit 1; }
+echo "PASS: a program built against the install computes on sws's pool alone ($report)"
 echo "PASS: an outside project found sws, linked sws::sws and trained and compressed its own model"

@@ -23,7 +23,7 @@ namespace {
 
 int run_eval(const std::string& model_flag, const std::string& weights, const std::string& data_dir, int threads,
              int64_t test_limit, const std::string& device) {
-  sws::set_num_threads(threads);
+  sws::set_num_threads(sws::choose_thread_count(threads).count);
   std::string model_name;
   auto model = sws::load_model_file(weights, model_flag, &model_name);  // a checkpoint or a .sws file
   model->to(sws::parse_device(device));
@@ -64,6 +64,10 @@ void check_explicit(const CLI::App* app, const sws::RetrainConfig& r, const std:
     SWS_CHECK(!app->count(flag) || app->get_option(flag)->as<double>() > 0, std::string(flag) + " must be positive");
 }
 
+// The --threads flag of every command that computes.
+constexpr const char* kThreadsHelp =
+    "CPU threads (default: OMP_NUM_THREADS, else the CPUs this process may use: affinity mask and cgroup quota)";
+
 // The --device flag of every command that computes.
 constexpr const char* kDeviceHelp = "cpu, or cuda (= cuda:0; needs a CUDA build and a visible GPU)";
 
@@ -83,7 +87,7 @@ int main(int argc, char** argv) {
   pretrain->add_option("--lr", pre.lr, "Adam's learning rate (default: the model's preset)");
   pretrain->add_option("--schedule", pre.schedule, "learning-rate schedule: cosine (default) or constant");
   pretrain->add_option("--seed", pre.seed, "seed of initialisation and data order")->capture_default_str();
-  pretrain->add_option("--threads", pre.threads, "CPU threads")->capture_default_str();
+  pretrain->add_option("--threads", pre.threads, kThreadsHelp);
   pretrain->add_option("--device", pre.device, kDeviceHelp)->capture_default_str();
   pretrain->add_option("--data", pre.data_dir, "folder with the four MNIST IDX files (.gz or raw)")->capture_default_str();
   pretrain->add_option("--train-limit", pre.train_limit, "use only the first N training images");
@@ -95,7 +99,7 @@ int main(int argc, char** argv) {
                    "tutorial 12/64/1e-3.");
 
   std::string eval_model, eval_weights, eval_data = "data/mnist";
-  int eval_threads = 2;
+  int eval_threads = 0;
   std::string eval_device = "cpu";
   int64_t eval_limit = 0;
   CLI::App* eval = app.add_subcommand("eval", "Print the MNIST test accuracy of a checkpoint");
@@ -103,7 +107,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember(sws::model_names()));
   eval->add_option("FILE,--weights", eval_weights, "a .safetensors checkpoint or a .sws file written by sws")->required();
   eval->add_option("--data", eval_data, "folder with the four MNIST IDX files")->capture_default_str();
-  eval->add_option("--threads", eval_threads, "CPU threads")->capture_default_str();
+  eval->add_option("--threads", eval_threads, kThreadsHelp);
   eval->add_option("--device", eval_device, kDeviceHelp)->capture_default_str();
   eval->add_option("--test-limit", eval_limit, "evaluate on only the first N test images");
   eval->footer("Example:\n  sws eval --model lenet5 --weights runs/lenet5/model.safetensors");
@@ -116,7 +120,7 @@ int main(int argc, char** argv) {
   retrain->add_option("--weights", re_weights, "the pretrained checkpoint")->required();
   add_retrain_flags(retrain, re, "--epochs");
   retrain->add_option("--seed", re.seed, "seed of the data order")->capture_default_str();
-  retrain->add_option("--threads", re.threads, "CPU threads")->capture_default_str();
+  retrain->add_option("--threads", re.threads, kThreadsHelp);
   retrain->add_option("--device", re.device, kDeviceHelp)->capture_default_str();
   retrain->add_option("--data", re_data, "folder with the four MNIST IDX files")->capture_default_str();
   retrain->add_option("--train-limit", re_train_limit, "use only the first N training images");
@@ -127,6 +131,7 @@ int main(int argc, char** argv) {
 
   std::string q_model = "lenet5", q_weights, q_prior, q_data = "data/mnist", q_out, q_rule = "map", q_device = "cpu";
   int64_t q_test_limit = 0;
+  int q_threads = 0;
   sws::PostprocessConfig q_config;
   CLI::App* quantize = app.add_subcommand("quantize", "Stage 3: merge components, snap weights to the means, account");
   quantize->add_option("--model", q_model, "lenet300, lenet5 or tutorial")->check(CLI::IsMember(sws::model_names()))->capture_default_str();
@@ -139,6 +144,7 @@ int main(int argc, char** argv) {
   quantize->add_option("--finetune-lr", q_config.finetune.lr, "Adam rate of that fine-tuning")->capture_default_str();
   quantize->add_option("--data", q_data, "folder with the four MNIST IDX files")->capture_default_str();
   quantize->add_option("--test-limit", q_test_limit, "evaluate on only the first N test images");
+  quantize->add_option("--threads", q_threads, kThreadsHelp);
   quantize->add_option("--device", q_device, kDeviceHelp)->capture_default_str();
   quantize->add_option("--out", q_out, "output folder: quantized.safetensors, metrics.json")->required();
   quantize->footer("Example:\n  sws quantize --model lenet5 --weights runs/lenet5-sws/retrained.safetensors "
@@ -162,7 +168,7 @@ int main(int argc, char** argv) {
   run->add_option("--finetune-lr", run_config.postprocess.finetune.lr, "Adam rate of that fine-tuning")->capture_default_str();
   run->add_option("--assign", run_rule, "map or ml")->check(CLI::IsMember({"map", "ml"}))->capture_default_str();
   run->add_option("--seed", run_config.seed, "seed of initialisation and data order")->capture_default_str();
-  run->add_option("--threads", run_config.threads, "CPU threads")->capture_default_str();
+  run->add_option("--threads", run_config.threads, kThreadsHelp);
   run->add_option("--device", run_config.device, kDeviceHelp)->capture_default_str();
   run->add_option("--data", run_config.data_dir, "folder with the four MNIST IDX files")->capture_default_str();
   run->add_option("--train-limit", run_config.train_limit, "use only the first N training images");
@@ -224,6 +230,7 @@ int main(int argc, char** argv) {
     }
     if (*quantize) {
       SWS_CHECK(!quantize->count("--finetune-epochs") || q_config.finetune.epochs >= 0, "--finetune-epochs must be >= 0");
+      sws::set_num_threads(sws::choose_thread_count(q_threads).count);
       q_config.rule = q_rule == "ml" ? sws::Assignment::MaximumLikelihood : sws::Assignment::MaximumAPosteriori;
       sws::run_quantize_command(q_model, q_weights, q_prior, q_data, q_out, q_test_limit, q_config, q_device);
       return 0;

@@ -12,6 +12,7 @@
 #include "tools/model_file.h"
 #include "tools/output_dir.h"
 #include "tools/progress.h"
+#include "tools/resume.h"
 
 namespace sws {
 
@@ -60,6 +61,9 @@ std::string report(const std::string& model, const nlohmann::json& m, const Pape
 }  // namespace
 
 void run_pipeline(RunConfig c) {
+  // Both training stages record the thread count in their checkpoints: one count for the run.
+  c.threads = stage_thread_count(c.threads, c.resume,
+                                 {c.out_dir + "/checkpoints/retrain.safetensors", c.out_dir + "/checkpoints/pretrain.safetensors"});
   set_num_threads(c.threads);
   c.retrain.model = c.model;
   c.retrain.seed = c.seed;

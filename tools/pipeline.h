@@ -15,7 +15,7 @@ struct RunConfig {
   int64_t pretrain_epochs = 0;  // 0: preset
   int64_t train_limit = 0, test_limit = 0;
   uint64_t seed = 1;
-  int threads = 2;
+  int threads = 0;  // 0: OMP_NUM_THREADS, else the CPUs available (core/threads.h)
   std::string device = "cpu";  // "cpu", "cuda" or "cuda:N": all three stages run there
   bool resume = false;  // continue the stages from OUT/checkpoints/ (after a crash or a kill)
   bool figures = true;  // draw OUT/figures/ (tools/figures.h)

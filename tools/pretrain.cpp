@@ -42,7 +42,7 @@ void validate(const PretrainConfig& c) {
   SWS_CHECK(c.batch >= 1, "--batch must be at least 1, got " + std::to_string(c.batch));
   SWS_CHECK(c.lr > 0 && std::isfinite(c.lr), "--lr must be a positive number");
   SWS_CHECK(c.schedule == "constant" || c.schedule == "cosine", "--schedule must be constant or cosine");
-  SWS_CHECK(c.threads >= 1, "--threads must be at least 1");
+  SWS_CHECK(c.threads >= 0, "--threads must be at least 1 (or 0 for the default)");
   SWS_CHECK(!c.out_dir.empty(), "--out DIR is required");
   backend_for(parse_device(c.device));  // a malformed --device or a missing GPU fails here, before any work
 }
@@ -50,6 +50,7 @@ void validate(const PretrainConfig& c) {
 PretrainResult pretrain(PretrainConfig c, const Dataset& train, const Dataset& test) {
   apply_pretrain_preset(c);
   validate(c);
+  c.threads = stage_thread_count(c.threads, c.resume, {c.checkpoint});
   set_num_threads(c.threads);
   const Device device = parse_device(c.device);
   auto model = make_model(c.model, c.seed);

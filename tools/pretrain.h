@@ -19,7 +19,7 @@ struct PretrainConfig {
   double lr = 0;           // 0: the model's preset
   std::string schedule;    // "": the preset; "constant" or "cosine" (to 0 over the run)
   uint64_t seed = 1;
-  int threads = 2;
+  int threads = 0;  // 0: OMP_NUM_THREADS, else the CPUs available (core/threads.h)
   std::string device = "cpu";  // "cpu", "cuda" or "cuda:N": where the model and every step run
   std::string data_dir = "data/mnist";
   std::string out_dir;

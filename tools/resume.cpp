@@ -1,10 +1,12 @@
 #include "tools/resume.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 
 #include "core/error.h"
 #include "core/safetensors.h"
+#include "core/threads.h"
 
 namespace sws {
 
@@ -96,6 +98,29 @@ ResumeState load_resume_state(const std::string& path, const nlohmann::json& set
     throw Error(path + ": " + err.what());
   }
   return state;
+}
+
+int stage_thread_count(int requested, bool resume, const std::vector<std::string>& checkpoints) {
+  const ThreadChoice choice = choose_thread_count(requested);
+  if (!resume || choice.source != ThreadSource::Detected) return choice.count;
+  for (const std::string& path : checkpoints) {
+    if (!std::filesystem::exists(path)) continue;
+    const SafetensorsFile file = read_safetensors(path);
+    auto it = file.metadata.find("sws.resume");
+    if (it == file.metadata.end()) return choice.count;  // load_resume_state() will say what is wrong
+    const nlohmann::json meta = nlohmann::json::parse(it->second, nullptr, false);
+    if (meta.is_discarded() || !meta.contains("settings") || !meta["settings"].contains("threads") ||
+        !meta["settings"]["threads"].is_number_integer())
+      return choice.count;
+    const int saved = meta["settings"]["threads"].get<int>();
+    if (saved < 1) return choice.count;
+    if (saved != choice.count)
+      std::fprintf(stderr, "resuming with %d threads, the count %s was written with, so that the run stays "
+                           "bit-identical (%d CPUs are available here)\n",
+                   saved, path.c_str(), choice.count);
+    return saved;
+  }
+  return choice.count;
 }
 
 }  // namespace sws

@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -33,5 +34,13 @@ void save_resume_state(const std::string& path, const ResumeState& state, const 
 // state (epochs_done 0) when there is no file.
 ResumeState load_resume_state(const std::string& path, const nlohmann::json& settings, const NamedTensors& tensors,
                               Optimizer& optimizer);
+
+// The thread count a stage runs with. Results are bit-identical for the same seed and thread
+// count, so the count is one of the resume settings. `requested` (--threads; 0 = not given)
+// and then OMP_NUM_THREADS win as everywhere (core/threads.h); when neither is given and the
+// stage resumes from the first existing file of `checkpoints`, the count that file was written
+// with is taken, not this machine's, so that the run finishes as it would have uninterrupted
+// (said on stderr when it differs from the CPUs available here).
+int stage_thread_count(int requested, bool resume, const std::vector<std::string>& checkpoints);
 
 }  // namespace sws

@@ -42,7 +42,7 @@ void apply_retrain_preset(RetrainConfig& c) {
   SWS_CHECK(c.tau_warmup_epochs <= c.epochs, "--tau-warmup cannot exceed the retraining epochs");
   for (double lr : {c.lr_weights, c.lr_means, c.lr_log_precisions, c.lr_mixing})
     SWS_CHECK(lr > 0 && std::isfinite(lr), "retraining learning rates must be positive");
-  SWS_CHECK(c.threads >= 1, "--threads must be at least 1");
+  SWS_CHECK(c.threads >= 0, "--threads must be at least 1 (or 0 for the default)");
   SWS_CHECK(c.frame_every >= 1, "--frame-every must be at least 1");
   backend_for(parse_device(c.device));  // a malformed --device or a missing GPU fails here, before any work
   validate(prior_options(c));
@@ -85,6 +85,7 @@ nlohmann::json prior_snapshot(const GaussianMixturePrior& prior) {
 
 RetrainResult retrain(RetrainConfig c, Sequential& model, const Dataset& train, const Dataset& test) {
   apply_retrain_preset(c);
+  c.threads = stage_thread_count(c.threads, c.resume, {c.checkpoint});
   set_num_threads(c.threads);
   const std::vector<Tensor> weights = prior_covered_tensors(model);
   const Device device = weights.front().device();  // the prior, the optimiser and the batches follow the model

@@ -26,7 +26,7 @@ struct RetrainConfig {
   double pi0_concentration = 1000; // kappa of that Beta hyper-prior (PriorOptions)
   std::string init;                // "range" (paper) or "fixed" (tutorial)
   uint64_t seed = 1;
-  int threads = 2;
+  int threads = 0;  // 0: OMP_NUM_THREADS, else the CPUs available (core/threads.h)
   std::string device = "cpu";  // where `sws retrain` puts the model; retrain() uses the model's device
   std::string checkpoint;  // the per-epoch resume file (tools/resume.h); "" = none
   bool resume = false;     // continue from `checkpoint` if it exists
