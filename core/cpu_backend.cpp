@@ -282,7 +282,10 @@ void CpuBackend::relu_backward(const Tensor& grad, const Tensor& y_t, Tensor& ou
     const T* y = y_t.data<T>();
     T* o = out.data<T>();
     parallel_for(n, n >= kParallelGrain, [&](int64_t lo, int64_t hi) {
-      for (int64_t i = lo; i < hi; ++i) o[i] = y[i] > T(0) ? g[i] : T(0);
+      for (int64_t i = lo; i < hi; ++i) {
+        const T gi = g[i];  // loaded unconditionally, so that the select vectorises
+        o[i] = y[i] > T(0) ? gi : T(0);
+      }
     });
   });
 }
