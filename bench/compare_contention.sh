@@ -20,7 +20,7 @@ modern=$("$peer/setup.sh" --modern 2>/dev/null) || { modern=""; echo "no modern 
 export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-SkylakeX}  # both OpenBLAS users get the AVX-512 kernels
 out=$(mktemp)
 busy=()
-stop_busy() { ((${#busy[@]})) && kill "${busy[@]}" 2>/dev/null; wait "${busy[@]}" 2>/dev/null; busy=(); }
+stop_busy() { if ((${#busy[@]})); then kill "${busy[@]}" 2>/dev/null; wait "${busy[@]}" 2>/dev/null || true; fi; busy=(); }
 trap 'stop_busy; rm -f "$out"' EXIT
 tag() { sed "s/^{/{\"round\": $1, \"load\": $2, /; s/\"impl\": \"torch\"/\"impl\": \"$3\"/"; }
 for ((r = 1; r <= rounds; r++)); do
