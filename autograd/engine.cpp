@@ -11,6 +11,12 @@
 namespace sws {
 
 namespace {
+// Tensor::backward() (core/) reaches the engine through this registration: core/ stays below
+// autograd/ in the include order.
+[[maybe_unused]] const bool backward_pass_registered = (register_backward_pass(run_backward), true);
+}  // namespace
+
+namespace {
 thread_local bool g_grad_enabled = true;
 }
 

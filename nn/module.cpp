@@ -61,7 +61,24 @@ void Module::add_child(const std::string& name, std::shared_ptr<Module> module) 
   SWS_CHECK(!name.empty() && name.find('.') == std::string::npos,
             "module name '" + name + "' must be non-empty and contain no '.'");
   for (auto& [n, m] : children_) SWS_CHECK(n != name, "module '" + name + "' registered twice");
+  module->set_path(path_.empty() ? name : path_ + "." + name);
   children_.emplace_back(name, std::move(module));
+}
+
+void Module::set_path(const std::string& path) {
+  path_ = path;
+  for (auto& [name, child] : children_) child->set_path(path + "." + name);
+}
+
+Tensor Module::operator()(const Tensor& x) {
+  if (path_.empty()) return forward(x);
+  try {
+    return forward(x);
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    if (what.rfind("in module '", 0) == 0) throw;  // a module inside this one has named itself
+    throw Error("in module '" + path_ + "': " + what);
+  }
 }
 
 }  // namespace sws

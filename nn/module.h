@@ -17,7 +17,11 @@ class Module {
   virtual ~Module() = default;
   // The layer's computation.
   virtual Tensor forward(const Tensor& x) = 0;
-  Tensor operator()(const Tensor& x) { return forward(x); }  // forward(x)
+  // forward(x); an sws::Error raised inside names this module's path ("in module 'fc2': ...")
+  // when the module is a registered child (the innermost module that failed names itself).
+  Tensor operator()(const Tensor& x);
+  // The dotted path under which this module is registered in its model ("" for the model itself).
+  const std::string& path() const { return path_; }
 
   // Every parameter of this module and its children, in registration order, with dotted names.
   std::vector<std::pair<std::string, Tensor>> named_parameters() const;
@@ -48,6 +52,8 @@ class Module {
   void add_child(const std::string& name, std::shared_ptr<Module> module);
 
  private:
+  void set_path(const std::string& path);  // this module's path and, below it, its children's
+  std::string path_;
   std::vector<std::pair<std::string, Tensor>> params_;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
 };

@@ -9,7 +9,7 @@ Sequential& Sequential::add(const std::string& name, std::shared_ptr<Module> lay
 
 Tensor Sequential::forward(const Tensor& x) {
   Tensor h = x;
-  for (const auto& [name, layer] : children()) h = layer->forward(h);
+  for (const auto& [name, layer] : children()) h = (*layer)(h);  // an error names the layer
   return h;
 }
 

@@ -10,9 +10,6 @@
 
 namespace sws {
 
-// (name, tensor handle) pairs in order, as Module::named_parameters() gives them.
-using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
-
 // An optimiser's complete state: a JSON document (type, defaults, groups with their options,
 // parameter names and step counts) and the buffers, named "<param>.<buffer>".
 struct OptimizerState {

@@ -35,7 +35,9 @@ expect "no subcommand is an error" 106 "subcommand" -- "$sws"
 expect "unknown model is refused" 105 "lenet300" -- "$sws" pretrain --model resnet --out "$tmp/x"
 expect "negative epochs are refused" 1 "epochs must be at least 1" -- "$sws" pretrain --epochs -1 --out "$tmp/x" --data "$data"
 expect "zero batch is refused" 1 "batch must be at least 1" -- "$sws" pretrain --batch 0 --out "$tmp/x" --data "$data"
-expect "missing data folder names the files" 1 "MNIST file not found" -- "$sws" pretrain --data "$tmp/nowhere" --out "$tmp/x"
+expect "missing data folder says so" 1 "MNIST folder .*/nowhere does not exist" -- "$sws" pretrain --data "$tmp/nowhere" --out "$tmp/x"
+mkdir -p "$tmp/empty"
+expect "a data folder without the files names them" 1 "MNIST file not found in .*/empty; looked for:" -- "$sws" pretrain --data "$tmp/empty" --out "$tmp/x"
 expect "an unknown device is refused" 1 "invalid device 'gpu'" -- "$sws" pretrain --device gpu --out "$tmp/x" --data "$data"
 if ! nvidia-smi -L >/dev/null 2>&1; then  # here: no GPU (CPU-only build, or no driver)
   expect "--device cuda without a GPU is refused before any work" 1 "no CUDA backend|no GPU" -- \

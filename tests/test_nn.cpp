@@ -110,3 +110,32 @@ TEST_CASE("a steady-state training step allocates no new memory from the system"
     CHECK(backend_for(Device::cpu()).memory_stats().system_allocations == before);
   }
 }
+
+namespace {
+// A model of one's own: a block (itself two layers) inside a model, called directly.
+struct Block : sws::Module {
+  explicit Block(sws::Rng& rng) {
+    fc1 = register_module("fc1", std::make_shared<sws::Linear>(4, 3, rng));
+    fc2 = register_module("fc2", std::make_shared<sws::Linear>(5, 2, rng));  // 3 != 5: a bug
+  }
+  sws::Tensor forward(const sws::Tensor& x) override { return (*fc2)((*fc1)(x)); }
+  std::shared_ptr<sws::Linear> fc1, fc2;
+};
+struct Outer : sws::Module {
+  explicit Outer(sws::Rng& rng) { block = register_module("block", std::make_shared<Block>(rng)); }
+  sws::Tensor forward(const sws::Tensor& x) override { return (*block)(x); }
+  std::shared_ptr<Block> block;
+};
+}  // namespace
+
+TEST_CASE("a shape error names the module path that raised it") {
+  sws::Rng rng(3);
+  auto model = sws::make_model("lenet300", 1);
+  CHECK_THROWS_WITH_AS((*model)(sws::Tensor::zeros({2, 100})), doctest::Contains("in module 'fc1': linear: input"),
+                       sws::Error);
+  Outer outer(rng);
+  CHECK(outer.block->fc2->path() == "block.fc2");  // registered before its parent was
+  CHECK_THROWS_WITH_AS(outer(sws::Tensor::zeros({2, 4})), doctest::Contains("in module 'block.fc2': linear"),
+                       sws::Error);
+  CHECK(outer.path().empty());
+}
