@@ -15,7 +15,16 @@ done
 cmake -S "$root/examples/custom_model" -B "$tmp/example" -DCMAKE_PREFIX_PATH="$tmp/prefix" \
   -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$tmp/example" -j2 >/dev/null
-"$tmp/example/custom_model" "$data" 10000
+"$tmp/example/custom_model" "$data" 10000 "$tmp/custom.sws"
+# A .sws file of an architecture the sws command does not know: inspect and decompress read it,
+# eval says it needs the model's code.
+"$tmp/prefix/bin/sws" inspect "$tmp/custom.sws" | grep -q "tanhnet-784-100-10" \
+  || { echo "FAIL: sws inspect on a custom architecture"; exit 1; }
+"$tmp/prefix/bin/sws" decompress "$tmp/custom.sws" -o "$tmp/custom.safetensors" | grep -q "79510 parameters" \
+  || { echo "FAIL: sws decompress on a custom architecture"; exit 1; }
+out=$("$tmp/prefix/bin/sws" eval "$tmp/custom.sws" --data "$data" 2>&1) && { echo "FAIL: eval accepted an unknown architecture"; exit 1; }
+grep -q "evaluating it needs the model's code" <<<"$out" || { echo "FAIL: eval on an unknown architecture said: $out"; exit 1; }
+echo "PASS: sws inspect and decompress read a custom architecture's .sws; eval says it needs the model's code"
 # A library user computes on sws's thread pool and on nothing else: tests/probe built against the
 # install reports threads-1 pool workers, no other thread, and OpenBLAS single-threaded.
 cmake -S "$root/tests/probe" -B "$tmp/probe" -DCMAKE_PREFIX_PATH="$tmp/prefix" -DCMAKE_BUILD_TYPE=Release >/dev/null

@@ -10,41 +10,42 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "compress/sws_module.h"
 #include "core/safetensors.h"
 #include "nn/checkpoint.h"
 #include "nn/models.h"
 
 namespace sws {
 
-SwsModel to_sws_model(const Module& model, const std::string& architecture) {
-  SwsModel m;
-  m.architecture = architecture;
-  m.config = {{"input", "1x28x28"}, {"classes", "10"}, {"written_by", "sws 0.1.0"}};
-  for (const auto& [name, t] : model.named_parameters()) m.tensors.push_back({name, t.shape(), t.to_float_vector()});
-  return m;
+namespace {
+
+bool is_model_name(const std::string& name) {
+  for (const std::string& known : model_names())
+    if (known == name) return true;
+  return false;
+}
+
+std::string join_model_names() {
+  std::string names;
+  for (const std::string& known : model_names()) names += (names.empty() ? "" : ", ") + known;
+  return names;
+}
+
+}  // namespace
+
+SwsModel mnist_sws_model(const Module& model, const std::string& architecture) {
+  return to_sws_model(model, architecture,
+                      {{"input", "1x28x28"}, {"classes", "10"}, {"written_by", "sws 0.1.0"}});
 }
 
 std::shared_ptr<Sequential> from_sws_model(const SwsModel& file, const std::string& what) {
-  std::shared_ptr<Sequential> model;
-  try {
-    model = make_model(file.architecture, 0);
-  } catch (const Error& e) {
-    throw Error(what + ": unknown architecture '" + file.architecture + "' (" + e.what() + ")");
-  }
-  const auto params = model->named_parameters();
-  SWS_CHECK(file.tensors.size() == params.size(),
-            what + ": holds " + std::to_string(file.tensors.size()) + " tensors, " + file.architecture + " has " +
-                std::to_string(params.size()));
-  for (const auto& [name, t] : params) {
-    const SwsTensor* found = nullptr;
-    for (const SwsTensor& s : file.tensors)
-      if (s.name == name) found = &s;
-    SWS_CHECK(found, what + ": tensor '" + name + "' of " + file.architecture + " is missing");
-    SWS_CHECK(found->shape == t.shape(), what + ": tensor '" + name + "' has shape " + shape_str(found->shape) +
-                                             ", " + file.architecture + " needs " + shape_str(t.shape()));
-    Tensor target = t;
-    target.copy_(Tensor::from_vector(found->values, found->shape));
-  }
+  SWS_CHECK(is_model_name(file.architecture),
+            what + " holds a '" + file.architecture + "', an architecture the sws command does not know (it knows " +
+                join_model_names() + "): evaluating it needs the model's code, in a program that builds the module "
+                "and reads the file with sws::load_sws_into (compress/sws_module.h); `sws inspect` and "
+                "`sws decompress` read any .sws file");
+  std::shared_ptr<Sequential> model = make_model(file.architecture, 0);
+  load_sws_into(*model, file, what);
   return model;
 }
 
@@ -86,7 +87,7 @@ int64_t compress_command(const std::string& input, const std::string& output) {
                 " checkpoint); compress the output of `sws quantize` or `sws run` (quantized.safetensors)");
   std::string name;
   auto model = load_model_file(path, "", &name);
-  const std::string bytes = encode_sws(to_sws_model(*model, name));
+  const std::string bytes = encode_sws(mnist_sws_model(*model, name));
   write_file_atomically(output, bytes);
   const int64_t params = model->parameter_count();
   std::printf("wrote %s: %zu bytes for %lld parameters (%.1fx smaller than 32-bit floats)\n", output.c_str(),
@@ -95,12 +96,19 @@ int64_t compress_command(const std::string& input, const std::string& output) {
 }
 
 void decompress_command(const std::string& input, const std::string& output) {
-  std::string name;
-  auto model = load_model_file(input, "", &name);
   SWS_CHECK(is_sws_file(input), input + " is not a .sws file");
-  save_checkpoint(*model, output, {{"sws.model", name}, {"sws.stage", "quantized"}});
-  std::printf("wrote %s (%s, %lld parameters)\n", output.c_str(), name.c_str(),
-              static_cast<long long>(model->parameter_count()));
+  // Any architecture: the file holds every tensor with its name and shape, which is all a
+  // checkpoint needs.
+  const SwsModel file = read_sws(input);
+  std::vector<SafetensorsView> views;
+  int64_t parameters = 0;
+  for (const SwsTensor& t : file.tensors) {
+    views.push_back({t.name, DType::F32, t.shape, t.values.data()});
+    parameters += static_cast<int64_t>(t.values.size());
+  }
+  write_safetensors(output, views, {{"sws.model", file.architecture}, {"sws.stage", "quantized"}});
+  std::printf("wrote %s (%s, %lld parameters)\n", output.c_str(), file.architecture.c_str(),
+              static_cast<long long>(parameters));
 }
 
 void inspect_command(const std::string& path, bool json) {

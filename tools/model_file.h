@@ -9,11 +9,13 @@
 
 namespace sws {
 
-// A model's parameters as a .sws model (architecture = the model's name in nn/models.h).
-SwsModel to_sws_model(const Module& model, const std::string& architecture);
+// A model's parameters as a .sws model (architecture = the model's name in nn/models.h), with
+// the MNIST configuration (input 1x28x28, 10 classes).
+SwsModel mnist_sws_model(const Module& model, const std::string& architecture);
 
 // Builds the architecture named in `file` and fills its parameters; throws sws::Error naming
-// `what` if the architecture is unknown or a tensor is missing, unexpected or mis-shaped.
+// `what` if the architecture is not one of nn/models.h (evaluating it needs the model's code) or
+// a tensor is missing, unexpected or mis-shaped.
 std::shared_ptr<Sequential> from_sws_model(const SwsModel& file, const std::string& what);
 
 // True when the file at `path` starts with the .sws magic.
@@ -28,7 +30,8 @@ std::shared_ptr<Sequential> load_model_file(const std::string& path, const std::
 // checkpoint. Refuses a model that is not quantised. Returns the file's size in bytes.
 int64_t compress_command(const std::string& input, const std::string& output);
 
-// `sws decompress FILE.sws -o OUT.safetensors`: the dense checkpoint, bit-identical weights.
+// `sws decompress FILE.sws -o OUT.safetensors`: the dense checkpoint, bit-identical weights, for
+// a .sws file of any architecture.
 void decompress_command(const std::string& input, const std::string& output);
 
 // `sws inspect FILE.sws [--json]`: per tensor shape, non-zeros, distinct values, bits per

@@ -117,7 +117,7 @@ void run_pipeline(RunConfig c) {
                             {"parameters", q.account.parameters}};
   save_checkpoint(*model, c.out_dir + "/quantized.safetensors", stage_metadata(c.model, "quantized"));
   // The real file (docs/FORMAT.md): its size, and the rate against 32-bit floats.
-  const std::string sws_bytes = encode_sws(to_sws_model(*model, c.model));
+  const std::string sws_bytes = encode_sws(mnist_sws_model(*model, c.model));
   write_file_atomically(c.out_dir + "/model.sws", sws_bytes);
   metrics["compression"]["file_bytes"] = static_cast<int64_t>(sws_bytes.size());
   metrics["compression"]["file_rate"] = 4.0 * q.account.parameters / static_cast<double>(sws_bytes.size());

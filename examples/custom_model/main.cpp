@@ -1,6 +1,8 @@
 // Using sws as a library: a model of our own with an op of our own, trained on MNIST and then
 // compressed by soft weight-sharing with the library's prior, multi-rate Adam and post-processing.
-//   custom_model MNIST_DIR [TRAIN_LIMIT]
+//   custom_model MNIST_DIR [TRAIN_LIMIT] [OUT.sws]
+// It ends by writing the compressed model as a .sws file (default custom_model.sws) and reading
+// it back into a fresh module, which must score the same.
 // The op is LeCun's scaled tanh, f(x) = A tanh(B x) (A = 1.7159, B = 2/3), written from scratch:
 // a forward on the host and a Node whose backward returns g * A B (1 - tanh(B x)^2). Its gradient
 // is checked against central finite differences in double before anything trains.
@@ -13,6 +15,7 @@
 #include "compress/gaussian_mixture_prior.h"
 #include "compress/paper_accounting.h"
 #include "compress/quantize.h"
+#include "compress/sws_module.h"
 #include "core/blas_kernels.h"
 #include "core/error.h"
 #include "core/mnist.h"
@@ -119,7 +122,7 @@ void train_epoch(TanhNet& net, sws::Optimizer& opt, const sws::Dataset& data, sw
 int main(int argc, char** argv) {
   sws::ensure_fast_blas_kernels(argv);
   if (argc < 2) {
-    std::fprintf(stderr, "usage: custom_model MNIST_DIR [TRAIN_LIMIT]\n");
+    std::fprintf(stderr, "usage: custom_model MNIST_DIR [TRAIN_LIMIT] [OUT.sws]\n");
     return 2;
   }
   try {
@@ -167,7 +170,16 @@ int main(int argc, char** argv) {
     std::printf("non-zero weights: %lld of %lld (%.2f%%), %zu mixture components left, compression %.1fx\n",
                 static_cast<long long>(nonzeros), static_cast<long long>(params), 100.0 * nonzeros / params,
                 mixture.size(), rate);
-    return quantized > 0.8 && nonzeros < params ? 0 : 1;
+    // The file: the quantised parameters under an architecture name of our own, read back into a
+    // freshly built (untrained) module.
+    const std::string path = argc > 3 ? argv[3] : "custom_model.sws";
+    sws::write_sws(path, sws::to_sws_model(net, "tanhnet-784-100-10", {{"input", "1x28x28"}, {"classes", "10"}}));
+    sws::Rng other(99);
+    TanhNet restored(other);
+    sws::load_sws_into(restored, sws::read_sws(path), path);
+    const double reread = sws::evaluate_accuracy(restored, test);
+    std::printf("wrote %s; read back into a fresh module: test accuracy %.2f%%\n", path.c_str(), 100 * reread);
+    return quantized > 0.8 && nonzeros < params && reread == quantized ? 0 : 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "custom_model: error: %s\n", e.what());
     return 1;
