@@ -4,7 +4,7 @@
 // the cores"): with OpenMP's fork-join, every parallel loop ended at a barrier
 // that waited for *every* thread of the team to arrive, so a worker that another program had
 // pushed off its core stalled the whole step until it ran again, while the threads that had
-// arrived spun on the core the others needed (a LeNet step 3-15x slower beside one busy
+// arrived spun on the core the others needed (a LeNet step 2-14x slower beside one busy
 // process). Here a worker that is not running claims nothing and delays nothing; the caller
 // does the work itself.
 //
