@@ -87,11 +87,14 @@ class Pool {
   int threads() const { return threads_.load(std::memory_order_relaxed); }
 
   void run(int64_t tasks, TaskFunction fn, void* context) {
+    auto run_inline = [&] {
+      for (int64_t t = 0; t < tasks; ++t) fn(context, t);
+    };
+    // A loop inside a task runs inline: its thread may hold caller_ already (try_lock on a mutex
+    // one owns is undefined), and the pool's threads are busy with the outer loop anyway.
+    if (tl_inside_task) return run_inline();
     std::unique_lock<std::mutex> hold(caller_, std::try_to_lock);
-    if (tl_inside_task || !hold.owns_lock() || workers_.empty()) {
-      for (int64_t t = 0; t < tasks; ++t) fn(context, t);  // nested, contended or single: inline
-      return;
-    }
+    if (!hold.owns_lock() || workers_.empty()) return run_inline();  // another caller's loop, or one thread
     for (int64_t first = 0; first < tasks; first += kMaxTasks) {
       const int64_t count = std::min<int64_t>(kMaxTasks, tasks - first);
       run_round(first, count, fn, context);

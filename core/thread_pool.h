@@ -41,7 +41,8 @@ int pool_thread_index();
 // The pool's thread count (the caller included), as set by set_num_threads (core/threads.h).
 int pool_threads();
 
-// Resizes the pool (the calling thread counts as one); called by set_num_threads.
+// Resizes the pool (the calling thread counts as one); called by set_num_threads. Not from
+// inside a task.
 void resize_pool(int threads);
 
 // Calls body(task) for every task in [0, tasks) through run_tasks.
