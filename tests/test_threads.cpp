@@ -27,6 +27,11 @@ struct FakeRoot {
     std::ofstream(path) << text;
   }
   std::string root() const { return dir.path.string(); }
+  // A v1 cgroup folder's quota and period.
+  void write_v1_quota(const std::string& folder, const char* quota_us, const char* period_us) const {
+    write(folder + "/cpu.cfs_quota_us", quota_us);
+    write(folder + "/cpu.cfs_period_us", period_us);
+  }
 };
 
 // Sets (or unsets) an environment variable for one scope.
@@ -73,8 +78,7 @@ TEST_CASE("cgroup v1: cfs_quota_us / cfs_period_us under the cpu controller's mo
   FakeRoot fs;
   fs.write("proc/self/mountinfo", kV1Mount);
   fs.write("proc/self/cgroup", "5:memory:/docker/x\n4:cpu,cpuacct:/docker/x\n");
-  fs.write("sys/fs/cgroup/cpu,cpuacct/docker/x/cpu.cfs_quota_us", "250000\n");
-  fs.write("sys/fs/cgroup/cpu,cpuacct/docker/x/cpu.cfs_period_us", "100000\n");
+  fs.write_v1_quota("sys/fs/cgroup/cpu,cpuacct/docker/x", "250000\n", "100000\n");
   CHECK(cgroup_cpu_quota(fs.root()) == doctest::Approx(2.5));
   fs.write("sys/fs/cgroup/cpu,cpuacct/docker/x/cpu.cfs_quota_us", "-1\n");  // no limit
   CHECK(cgroup_cpu_quota(fs.root()) == 0.0);
@@ -86,10 +90,8 @@ TEST_CASE("cgroup v1 inside a container: the mount's root is the container's own
   FakeRoot fs;
   fs.write("proc/self/mountinfo", "40 31 0:29 /docker/x /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu\n");
   fs.write("proc/self/cgroup", "4:cpu:/docker/x/inner\n");
-  fs.write("sys/fs/cgroup/cpu/inner/cpu.cfs_quota_us", "300000\n");
-  fs.write("sys/fs/cgroup/cpu/inner/cpu.cfs_period_us", "100000\n");
-  fs.write("sys/fs/cgroup/cpu/cpu.cfs_quota_us", "200000\n");
-  fs.write("sys/fs/cgroup/cpu/cpu.cfs_period_us", "100000\n");
+  fs.write_v1_quota("sys/fs/cgroup/cpu/inner", "300000\n", "100000\n");
+  fs.write_v1_quota("sys/fs/cgroup/cpu", "200000\n", "100000\n");
   CHECK(cgroup_cpu_quota(fs.root()) == doctest::Approx(2.0));
 }
 
@@ -97,8 +99,7 @@ TEST_CASE("cgroup quota: hybrid hierarchies take the smaller; missing or garbled
   FakeRoot fs;
   fs.write("proc/self/mountinfo", std::string(kV1Mount) + "41 31 0:38 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n");
   fs.write("proc/self/cgroup", "4:cpu,cpuacct:/j\n0::/j\n");
-  fs.write("sys/fs/cgroup/cpu,cpuacct/j/cpu.cfs_quota_us", "300000\n");
-  fs.write("sys/fs/cgroup/cpu,cpuacct/j/cpu.cfs_period_us", "100000\n");
+  fs.write_v1_quota("sys/fs/cgroup/cpu,cpuacct/j", "300000\n", "100000\n");
   fs.write("sys/fs/cgroup/unified/j/cpu.max", "120000 100000\n");
   CHECK(cgroup_cpu_quota(fs.root()) == doctest::Approx(1.2));
   fs.write("sys/fs/cgroup/unified/j/cpu.max", "lots 100000\n");

@@ -18,7 +18,15 @@ trap 'rm -rf "$tmp"' EXIT
 unset OMP_NUM_THREADS
 status=0
 fail() { echo "FAIL: $*"; status=1; }
+# The CPUs this process may use, worked out independently of sws: the affinity mask (nproc),
+# capped by a CPU quota set at the container's cgroup root (v2 cpu.max, v1 cfs_quota_us), rounded up.
 cpus=$(nproc)
+read -r quota period 2>/dev/null </sys/fs/cgroup/cpu.max ||
+  { quota=$(cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null); period=$(cat /sys/fs/cgroup/cpu/cpu.cfs_period_us 2>/dev/null); }
+if [[ ${quota:-max} =~ ^[0-9]+$ && ${period:-0} =~ ^[1-9][0-9]*$ ]]; then
+  limit=$(( (quota + period - 1) / period ))
+  (( limit >= 1 && limit < cpus )) && cpus=$limit
+fi
 
 # 1 and 2 on the library: the probe's report.
 probe() {  # EXPECTED_REPORT DESCRIPTION COMMAND...
