@@ -21,10 +21,18 @@ std::shared_ptr<Sequential> make_lenet5(Rng& rng);
 // dense 500-10; 642,460 parameters.
 std::shared_ptr<Sequential> make_tutorial_net(Rng& rng);
 
-// The model names accepted by make_model: "lenet300", "lenet5", "tutorial".
+// A dense ReLU net given by its layer sizes, {784, 128, 64, 10}: flatten, then fc1..fcK with
+// relu1..relu(K-1) between them (none after the last). Throws sws::Error for fewer than two
+// sizes or a size below 1.
+std::shared_ptr<Sequential> make_mlp(const std::vector<int64_t>& sizes, Rng& rng);
+
+// The fixed model names accepted by make_model: "lenet300", "lenet5", "tutorial"; it also takes
+// "mlp:784-128-64-10" (make_mlp with those sizes).
 const std::vector<std::string>& model_names();
+// "" when make_model accepts `name`, else a sentence saying why not and what it accepts.
+std::string model_name_problem(const std::string& name);
 // Builds a model by name with PyTorch's default initialisation from a seed; throws sws::Error
-// listing the valid names for an unknown one.
+// saying what is accepted for an unknown name.
 std::shared_ptr<Sequential> make_model(const std::string& name, uint64_t seed);
 
 }  // namespace sws

@@ -88,7 +88,7 @@ expect "eval of a missing file is refused" 1 "nope.safetensors" -- "$sws" eval -
 expect "run: pi0 outside (0, 1) is refused" 1 "pi0 must lie strictly between 0 and 1" -- "$sws" run --pi0 1.5 --out "$tmp/y" --data "$data"
 expect "run: J < 2 is refused" 1 "at least 2" -- "$sws" run --components 1 --out "$tmp/y" --data "$data"
 expect "run: negative tau is refused" 1 "tau must be >= 0" -- "$sws" run --tau -1 --out "$tmp/y" --data "$data"
-expect "run: zero retraining epochs are refused" 1 "retrain-epochs must be at least 1" -- "$sws" run --retrain-epochs 0 --out "$tmp/y" --data "$data"
+expect "run: zero retraining epochs are refused" 1 "retraining epochs must be at least 1" -- "$sws" run --retrain-epochs 0 --out "$tmp/y" --data "$data"
 expect "run: negative pi0 concentration is refused" 1 "pi0-concentration must be >= 0" -- "$sws" run --learn-pi0 --pi0-concentration -1 --out "$tmp/y" --data "$data"
 expect "run: unknown model is refused" 105 "lenet300" -- "$sws" run --model vgg --out "$tmp/y"
 expect "run --help shows an example" 0 "Example:" -- "$sws" run --help

@@ -1,5 +1,8 @@
-// The `sws` command: one subcommand per stage of the pipeline, and `run` for all of them.
+// The `sws` command: one subcommand per stage of the pipeline, and `run` for all of them. Each
+// stage subcommand is a front end over the library (compress/pipeline.h): flags set the fields
+// of the stage's settings, which start from the model's preset (compress/presets.h).
 //   sws run --model lenet5 --out runs/lenet5
+//   sws run --model mlp:784-128-64-10 --out runs/mlp
 //   sws pretrain --model lenet5 --out runs/lenet5-pre
 //   sws retrain --model lenet5 --weights runs/lenet5-pre/model.safetensors --out runs/lenet5-sws
 //   sws quantize --model lenet5 --weights runs/lenet5-sws/retrained.safetensors
@@ -7,12 +10,12 @@
 //   sws eval --weights runs/lenet5/quantized.safetensors
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <cstring>
 
+#include "compress/presets.h"
 #include "core/blas_kernels.h"
 #include "core/error.h"
-#include "core/safetensors.h"
 #include "core/threads.h"
-#include "nn/checkpoint.h"
 #include "nn/dataset.h"
 #include "nn/models.h"
 #include "tools/figures.h"
@@ -35,41 +38,81 @@ int run_eval(const std::string& model_flag, const std::string& weights, const st
   return 0;
 }
 
-// The retraining flags shared by `sws retrain` and `sws run`; 0 means "the model's preset".
-void add_retrain_flags(CLI::App* app, sws::RetrainConfig& r, const std::string& epochs_flag) {
-  app->add_option(epochs_flag, r.epochs, "retraining epochs (preset 30; lenet300 100)");
-  app->add_option("--batch", r.batch, "retraining batch (preset 256)");
-  app->add_option("--tau", r.tau, "weight of the complexity term (preset: lenet300 0.005, lenet5 0.015, tutorial 0.003)");
-  app->add_option("--tau-warmup", r.tau_warmup_epochs, "epochs over which tau rises linearly (preset 0)");
-  app->add_option("--pi0", r.pi0, "mixing proportion of the zero component (preset 0.999; tutorial 0.99)");
-  app->add_flag("--learn-pi0", r.learn_pi0, "learn pi_0 (from --pi0) under a Beta hyper-prior");
-  app->add_option("--pi0-concentration", r.pi0_concentration,
-                  "kappa of that Beta(1 + kappa pi0, 1 + kappa (1 - pi0)) hyper-prior (default 1000)");
-  app->add_option("--components", r.components, "mixture components J, zero included (preset 17; tutorial 16)");
-  app->add_option("--init", r.init, "means over the pretrained weights' range (range) or +-0.6 (fixed)");
-  app->add_option("--lr-weights", r.lr_weights, "Adam rate of the weights (preset 5e-4)");
-  app->add_option("--lr-means", r.lr_means, "Adam rate of the means (preset 1e-4)");
-  app->add_option("--lr-log-precisions", r.lr_log_precisions, "Adam rate of the log-precisions (preset 3e-3)");
-  app->add_option("--lr-mixing", r.lr_mixing, "Adam rate of the mixing logits (preset 3e-3)");
+// The model named on the command line, read before the flags are declared so that every flag
+// starts from that model's preset (and --help shows it); CLI11 then checks the name itself.
+std::string model_on_command_line(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--model") == 0 && i + 1 < argc) return argv[i + 1];
+    if (std::strncmp(argv[i], "--model=", 8) == 0) return argv[i] + 8;
+  }
+  return "lenet5";
 }
 
-// Flags whose 0 means "preset" inside the configuration must not be given as 0 explicitly.
-void check_explicit(const CLI::App* app, const sws::RetrainConfig& r, const std::string& epochs_flag) {
-  SWS_CHECK(!app->count(epochs_flag) || r.epochs >= 1, epochs_flag + " must be at least 1");
-  SWS_CHECK(!app->count("--batch") || r.batch >= 1, "--batch must be at least 1");
-  SWS_CHECK(!app->count("--tau") || r.tau >= 0, "--tau must be >= 0");
-  SWS_CHECK(!app->count("--pi0") || (r.pi0 > 0 && r.pi0 < 1), "--pi0 must lie strictly between 0 and 1");
-  SWS_CHECK(!app->count("--components") || r.components >= 2, "--components (J) must be at least 2");
-  for (const char* flag : {"--lr-weights", "--lr-means", "--lr-log-precisions", "--lr-mixing"})
-    SWS_CHECK(!app->count(flag) || app->get_option(flag)->as<double>() > 0, std::string(flag) + " must be positive");
+// lenet300, lenet5, tutorial or mlp:SIZES.
+const CLI::Validator kModelName([](std::string& name) { return sws::model_name_problem(name); }, "MODEL", "model");
+constexpr const char* kModelHelp = "lenet300, lenet5, tutorial, or a dense ReLU net by its layer sizes (mlp:784-128-64-10)";
+
+// The options every stage command shares.
+void add_common_flags(CLI::App* app, sws::CommandOptions& o, bool training) {
+  app->add_option("--model", o.model, kModelHelp)->check(kModelName)->capture_default_str();
+  app->add_option("--seed", o.seed, "seed of initialisation and data order")->capture_default_str();
+  app->add_option("--threads", o.threads,
+                  "CPU threads (default: OMP_NUM_THREADS, else the CPUs this process may use: affinity mask and cgroup quota)");
+  app->add_option("--device", o.device, "cpu, or cuda (= cuda:0; needs a CUDA build and a visible GPU)")->capture_default_str();
+  app->add_option("--data", o.data_dir, "folder with the four MNIST IDX files (.gz or raw)")->capture_default_str();
+  if (training) app->add_option("--train-limit", o.train_limit, "use only the first N training images");
+  app->add_option("--test-limit", o.test_limit, "evaluate on only the first N test images");
+  if (training) app->add_flag("--resume", o.resume, "continue from OUT/checkpoints/ (written after every epoch; same flags)");
 }
 
-// The --threads flag of every command that computes.
-constexpr const char* kThreadsHelp =
-    "CPU threads (default: OMP_NUM_THREADS, else the CPUs this process may use: affinity mask and cgroup quota)";
+void add_pretrain_flags(CLI::App* app, sws::PretrainSettings& p, const std::string& prefix) {
+  app->add_option("--" + prefix + "epochs", p.epochs, "pretraining epochs")->capture_default_str();
+  app->add_option("--" + prefix + "batch", p.batch, "pretraining images per step")->capture_default_str();
+  app->add_option("--" + prefix + "lr", p.lr, "pretraining Adam rate")->capture_default_str();
+  app->add_option("--" + prefix + "schedule", p.schedule, "pretraining learning-rate schedule: cosine or constant")
+      ->check(CLI::IsMember({"cosine", "constant"}))->capture_default_str();
+}
 
-// The --device flag of every command that computes.
-constexpr const char* kDeviceHelp = "cpu, or cuda (= cuda:0; needs a CUDA build and a visible GPU)";
+void add_retrain_flags(CLI::App* app, sws::RetrainSettings& r, const std::string& epochs_flag) {
+  sws::PriorOptions& p = r.prior;
+  app->add_option(epochs_flag, r.epochs, "retraining epochs")->capture_default_str();
+  app->add_option("--batch,--retrain-batch", r.batch, "retraining images per step")->capture_default_str();
+  app->add_option("--tau", r.tau, "weight of the complexity term, (tau / N) C with N the training images")->capture_default_str();
+  app->add_option("--tau-warmup", r.tau_warmup_epochs, "epochs over which tau rises linearly")->capture_default_str();
+  app->add_option("--components", p.components, "mixture components J, zero included")->capture_default_str();
+  app->add_option("--pi0", p.pi_zero, "mixing proportion of the zero component")->capture_default_str();
+  app->add_flag("--learn-pi0", p.learn_pi_zero, "learn pi_0 (from --pi0) under a Beta hyper-prior");
+  app->add_option("--pi0-concentration", p.pi_zero_concentration,
+                  "kappa of that Beta(1 + kappa pi0, 1 + kappa (1 - pi0)) hyper-prior")->capture_default_str();
+  app->add_option("--init", p.init, "initial means over the pretrained weights' range (range) or over +-init-range (fixed)")
+      ->capture_default_str();
+  app->add_option("--init-range", p.init_range, "half-width of the fixed initial means")->capture_default_str();
+  app->add_option("--init-sigma", p.init_sigma, "every component's initial standard deviation")->capture_default_str();
+  app->add_option("--alpha-zero", p.alpha_zero, "Gamma hyper-prior on the zero component's precision: shape")->capture_default_str();
+  app->add_option("--beta-zero", p.beta_zero, "Gamma hyper-prior on the zero component's precision: rate")->capture_default_str();
+  app->add_option("--alpha", p.alpha, "Gamma hyper-prior on the other precisions: shape")->capture_default_str();
+  app->add_option("--beta", p.beta, "Gamma hyper-prior on the other precisions: rate")->capture_default_str();
+  app->add_option("--lr-weights", r.lr_weights, "Adam rate of the weights")->capture_default_str();
+  app->add_option("--lr-means", r.lr_means, "Adam rate of the means")->capture_default_str();
+  app->add_option("--lr-log-precisions", r.lr_log_precisions, "Adam rate of the log-precisions")->capture_default_str();
+  app->add_option("--lr-mixing", r.lr_mixing, "Adam rate of the mixing logits")->capture_default_str();
+}
+
+void add_postprocess_flags(CLI::App* app, sws::PostprocessSettings& q, std::string& rule) {
+  app->add_option("--merge-kl", q.merge_kl, "merge components whose KL divergence is below this")->capture_default_str();
+  app->add_option("--assign", rule, "map (with mixing proportions) or ml")->check(CLI::IsMember({"map", "ml"}))->capture_default_str();
+  app->add_option("--finetune-epochs", q.finetune.epochs,
+                  "then fine-tune the shared values for N epochs, assignments fixed (0: off)")->capture_default_str();
+  app->add_option("--finetune-batch", q.finetune.batch, "images per step of that fine-tuning")->capture_default_str();
+  app->add_option("--finetune-lr", q.finetune.lr, "Adam rate of that fine-tuning")->capture_default_str();
+}
+
+sws::Assignment assignment(const std::string& rule) {
+  return rule == "ml" ? sws::Assignment::MaximumLikelihood : sws::Assignment::MaximumAPosteriori;
+}
+
+constexpr const char* kPresets =
+    "Presets (the values before any flag): compress/presets.h; `sws run --model M --help` shows M's.";
 
 }  // namespace
 
@@ -77,104 +120,64 @@ int main(int argc, char** argv) {
   sws::ensure_fast_blas_kernels(argv);
   CLI::App app{"sws: compress neural networks by soft weight-sharing (Ullrich, Meeds & Welling, 2017)"};
   app.require_subcommand(1);
+  const std::string named_model = model_on_command_line(argc, argv);
+  // Every flag starts from the named model's preset; an unknown name is refused by CLI11 below.
+  sws::PipelineSettings settings =
+      sws::preset_settings(sws::model_name_problem(named_model).empty() ? named_model : "lenet5");
+  sws::CommandOptions options;
 
-  sws::PretrainConfig pre;
   CLI::App* pretrain = app.add_subcommand("pretrain", "Stage 1: train a network on MNIST with cross-entropy and Adam");
-  pretrain->add_option("--model", pre.model, "lenet300, lenet5 or tutorial")
-      ->check(CLI::IsMember(sws::model_names()))->capture_default_str();
-  pretrain->add_option("--epochs", pre.epochs, "passes over the training set (default: the model's preset)");
-  pretrain->add_option("--batch", pre.batch, "images per step (default: the model's preset)");
-  pretrain->add_option("--lr", pre.lr, "Adam's learning rate (default: the model's preset)");
-  pretrain->add_option("--schedule", pre.schedule, "learning-rate schedule: cosine (default) or constant");
-  pretrain->add_option("--seed", pre.seed, "seed of initialisation and data order")->capture_default_str();
-  pretrain->add_option("--threads", pre.threads, kThreadsHelp);
-  pretrain->add_option("--device", pre.device, kDeviceHelp)->capture_default_str();
-  pretrain->add_option("--data", pre.data_dir, "folder with the four MNIST IDX files (.gz or raw)")->capture_default_str();
-  pretrain->add_option("--train-limit", pre.train_limit, "use only the first N training images");
-  pretrain->add_option("--test-limit", pre.test_limit, "evaluate on only the first N test images");
-  pretrain->add_option("--out", pre.out_dir, "output folder: model.safetensors, metrics.json")->required();
-  pretrain->add_flag("--resume", pre.resume, "continue from OUT/checkpoints/ (written after every epoch)");
-  pretrain->footer("Example:\n  sws pretrain --model lenet5 --epochs 12 --out runs/lenet5\n"
-                   "Presets (epochs/batch/lr, cosine schedule): lenet300 20/64/1e-3, lenet5 20/64/1e-3, "
-                   "tutorial 12/64/1e-3.");
+  add_common_flags(pretrain, options, true);
+  add_pretrain_flags(pretrain, settings.pretrain, "");
+  pretrain->add_option("--out", options.out_dir, "output folder: model.safetensors, metrics.json")->required();
+  pretrain->footer(std::string("Example:\n  sws pretrain --model lenet5 --epochs 12 --out runs/lenet5\n") + kPresets);
 
   std::string eval_model, eval_weights, eval_data = "data/mnist";
   int eval_threads = 0;
   std::string eval_device = "cpu";
   int64_t eval_limit = 0;
   CLI::App* eval = app.add_subcommand("eval", "Print the MNIST test accuracy of a checkpoint");
-  eval->add_option("--model", eval_model, "lenet300, lenet5 or tutorial (default: recognised from the file)")
-      ->check(CLI::IsMember(sws::model_names()));
+  eval->add_option("--model", eval_model, "lenet300, lenet5, tutorial or mlp:SIZES (default: recognised from the file)")
+      ->check(kModelName);
   eval->add_option("FILE,--weights", eval_weights, "a .safetensors checkpoint or a .sws file written by sws")->required();
   eval->add_option("--data", eval_data, "folder with the four MNIST IDX files")->capture_default_str();
-  eval->add_option("--threads", eval_threads, kThreadsHelp);
-  eval->add_option("--device", eval_device, kDeviceHelp)->capture_default_str();
+  eval->add_option("--threads", eval_threads, "CPU threads (default: OMP_NUM_THREADS, else the CPUs available)");
+  eval->add_option("--device", eval_device, "cpu, or cuda (= cuda:0)")->capture_default_str();
   eval->add_option("--test-limit", eval_limit, "evaluate on only the first N test images");
   eval->footer("Example:\n  sws eval --model lenet5 --weights runs/lenet5/model.safetensors");
 
-  sws::RetrainConfig re;
-  std::string re_weights, re_data = "data/mnist", re_out;
-  int64_t re_train_limit = 0, re_test_limit = 0;
+  std::string weights;
   CLI::App* retrain = app.add_subcommand("retrain", "Stage 2: retrain a checkpoint under the Gaussian-mixture prior");
-  retrain->add_option("--model", re.model, "lenet300, lenet5 or tutorial")->check(CLI::IsMember(sws::model_names()))->capture_default_str();
-  retrain->add_option("--weights", re_weights, "the pretrained checkpoint")->required();
-  add_retrain_flags(retrain, re, "--epochs");
-  retrain->add_option("--seed", re.seed, "seed of the data order")->capture_default_str();
-  retrain->add_option("--threads", re.threads, kThreadsHelp);
-  retrain->add_option("--device", re.device, kDeviceHelp)->capture_default_str();
-  retrain->add_option("--data", re_data, "folder with the four MNIST IDX files")->capture_default_str();
-  retrain->add_option("--train-limit", re_train_limit, "use only the first N training images");
-  retrain->add_option("--test-limit", re_test_limit, "evaluate on only the first N test images");
-  retrain->add_option("--out", re_out, "output folder: retrained.safetensors, prior.safetensors, metrics.json")->required();
-  retrain->add_flag("--resume", re.resume, "continue from OUT/checkpoints/ (written after every epoch)");
-  retrain->footer("Example:\n  sws retrain --model lenet5 --weights runs/lenet5/model.safetensors --out runs/lenet5-sws");
+  add_common_flags(retrain, options, true);
+  retrain->add_option("--weights", weights, "the pretrained checkpoint")->required();
+  add_retrain_flags(retrain, settings.retrain, "--epochs");
+  retrain->add_option("--out", options.out_dir, "output folder: retrained.safetensors, prior.safetensors, metrics.json")->required();
+  retrain->footer(std::string("Example:\n  sws retrain --model lenet5 --weights runs/lenet5/model.safetensors --out runs/lenet5-sws\n") + kPresets);
 
-  std::string q_model = "lenet5", q_weights, q_prior, q_data = "data/mnist", q_out, q_rule = "map", q_device = "cpu";
-  int64_t q_test_limit = 0;
-  int q_threads = 0;
-  sws::PostprocessConfig q_config;
+  std::string prior_path, rule = "map";
   CLI::App* quantize = app.add_subcommand("quantize", "Stage 3: merge components, snap weights to the means, account");
-  quantize->add_option("--model", q_model, "lenet300, lenet5 or tutorial")->check(CLI::IsMember(sws::model_names()))->capture_default_str();
-  quantize->add_option("--weights", q_weights, "the retrained checkpoint")->required();
-  quantize->add_option("--prior", q_prior, "the prior learned with it (prior.safetensors)")->required();
-  quantize->add_option("--merge-kl", q_config.merge_kl, "merge components whose KL divergence is below this")->capture_default_str();
-  quantize->add_option("--assign", q_rule, "map (with mixing proportions) or ml")->check(CLI::IsMember({"map", "ml"}))->capture_default_str();
-  quantize->add_option("--finetune-epochs", q_config.finetune.epochs,
-                      "then fine-tune the shared values for N epochs, assignments fixed (0: off; preset: lenet5 1, others 0)");
-  quantize->add_option("--finetune-lr", q_config.finetune.lr, "Adam rate of that fine-tuning")->capture_default_str();
-  quantize->add_option("--data", q_data, "folder with the four MNIST IDX files")->capture_default_str();
-  quantize->add_option("--test-limit", q_test_limit, "evaluate on only the first N test images");
-  quantize->add_option("--threads", q_threads, kThreadsHelp);
-  quantize->add_option("--device", q_device, kDeviceHelp)->capture_default_str();
-  quantize->add_option("--out", q_out, "output folder: quantized.safetensors, metrics.json")->required();
+  add_common_flags(quantize, options, false);
+  quantize->add_option("--weights", weights, "the retrained checkpoint")->required();
+  quantize->add_option("--prior", prior_path, "the prior learned with it (prior.safetensors)")->required();
+  add_postprocess_flags(quantize, settings.postprocess, rule);
+  quantize->add_option("--out", options.out_dir, "output folder: quantized.safetensors, metrics.json")->required();
   quantize->footer("Example:\n  sws quantize --model lenet5 --weights runs/lenet5-sws/retrained.safetensors "
                    "--prior runs/lenet5-sws/prior.safetensors --out runs/lenet5-sws");
 
-  sws::RunConfig run_config;
-  std::string run_rule = "map";
-  CLI::App* run = app.add_subcommand("run", "All three stages: pretrain, retrain under the prior, post-process");
-  run->add_option("--model", run_config.model, "lenet300, lenet5 or tutorial")->check(CLI::IsMember(sws::model_names()))->capture_default_str();
-  run->add_option("--out", run_config.out_dir, "output folder")->required();
-  run->add_option("--from-pretrained", run_config.from_pretrained, "start from this checkpoint (skips stage 1)");
-  run->add_flag("--resume", run_config.resume, "continue an interrupted run from OUT/checkpoints/ (same flags)");
+  std::string from_pretrained;
   bool no_figures = false;
+  CLI::App* run = app.add_subcommand("run", "All three stages: pretrain, retrain under the prior, post-process");
+  add_common_flags(run, options, true);
+  run->add_option("--out", options.out_dir, "output folder")->required();
+  run->add_option("--from-pretrained", from_pretrained, "start from this checkpoint (skips stage 1)");
   run->add_flag("--no-figures", no_figures, "do not draw OUT/figures/ (histograms, trajectories, scatter, film)");
-  run->add_option("--frame-every", run_config.frame_every, "draw the film's frame every k epochs")->capture_default_str();
-  run->add_option("--pretrain-epochs", run_config.pretrain_epochs, "pretraining epochs (the model's preset)");
-  add_retrain_flags(run, run_config.retrain, "--retrain-epochs");
-  run->add_option("--merge-kl", run_config.postprocess.merge_kl, "merge components whose KL divergence is below this")->capture_default_str();
-  run->add_option("--finetune-epochs", run_config.postprocess.finetune.epochs,
-                 "fine-tune the shared values for N epochs after quantising, assignments fixed (0: off; preset: lenet5 1, others 0)");
-  run->add_option("--finetune-lr", run_config.postprocess.finetune.lr, "Adam rate of that fine-tuning")->capture_default_str();
-  run->add_option("--assign", run_rule, "map or ml")->check(CLI::IsMember({"map", "ml"}))->capture_default_str();
-  run->add_option("--seed", run_config.seed, "seed of initialisation and data order")->capture_default_str();
-  run->add_option("--threads", run_config.threads, kThreadsHelp);
-  run->add_option("--device", run_config.device, kDeviceHelp)->capture_default_str();
-  run->add_option("--data", run_config.data_dir, "folder with the four MNIST IDX files")->capture_default_str();
-  run->add_option("--train-limit", run_config.train_limit, "use only the first N training images");
-  run->add_option("--test-limit", run_config.test_limit, "evaluate on only the first N test images");
-  run->footer("Example:\n  sws run --model lenet5 --out runs/lenet5\n  sws run --model tutorial --from-pretrained "
-              "runs/tutorial/pretrained.safetensors --retrain-epochs 10 --out runs/tutorial-short");
+  run->add_option("--frame-every", options.frame_every, "draw the film's frame every k epochs")->capture_default_str();
+  add_pretrain_flags(run, settings.pretrain, "pretrain-");
+  add_retrain_flags(run, settings.retrain, "--retrain-epochs");
+  add_postprocess_flags(run, settings.postprocess, rule);
+  run->footer(std::string("Example:\n  sws run --model lenet5 --out runs/lenet5\n  sws run --model mlp:784-128-64-10 --out runs/mlp\n"
+                          "  sws run --model tutorial --from-pretrained runs/tutorial/pretrained.safetensors "
+                          "--retrain-epochs 10 --out runs/tutorial-short\n") + kPresets);
 
   std::string compress_in, compress_out;
   CLI::App* compress = app.add_subcommand("compress", "Write a quantised model as a .sws file (docs/FORMAT.md)");
@@ -206,14 +209,9 @@ int main(int argc, char** argv) {
     return app.exit(e);
   }
   try {
-    if (*pretrain) {
-      // 0 means "the model's preset" inside PretrainConfig, so an explicit 0 is refused here.
-      SWS_CHECK(!pretrain->count("--epochs") || pre.epochs >= 1, "--epochs must be at least 1, got " + std::to_string(pre.epochs));
-      SWS_CHECK(!pretrain->count("--batch") || pre.batch >= 1, "--batch must be at least 1, got " + std::to_string(pre.batch));
-      SWS_CHECK(!pretrain->count("--lr") || pre.lr > 0, "--lr must be positive, got " + std::to_string(pre.lr));
-      sws::run_pretrain(pre);
-      return 0;
-    }
+    sws::set_seed(settings, options.seed);
+    settings.postprocess.rule = assignment(rule);
+    if (*pretrain) return sws::run_pretrain_command(options, settings.pretrain), 0;
     if (*compress) return sws::compress_command(compress_in, compress_out) > 0 ? 0 : 1;
     if (*decompress) return sws::decompress_command(decompress_in, decompress_out), 0;
     if (*inspect) return sws::inspect_command(inspect_in, inspect_json), 0;
@@ -223,25 +221,12 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*eval) return run_eval(eval_model, eval_weights, eval_data, eval_threads, eval_limit, eval_device);
-    if (*retrain) {
-      check_explicit(retrain, re, "--epochs");
-      sws::run_retrain_command(re, re_weights, re_data, re_out, re_train_limit, re_test_limit);
-      return 0;
-    }
-    if (*quantize) {
-      SWS_CHECK(!quantize->count("--finetune-epochs") || q_config.finetune.epochs >= 0, "--finetune-epochs must be >= 0");
-      sws::set_num_threads(sws::choose_thread_count(q_threads).count);
-      q_config.rule = q_rule == "ml" ? sws::Assignment::MaximumLikelihood : sws::Assignment::MaximumAPosteriori;
-      sws::run_quantize_command(q_model, q_weights, q_prior, q_data, q_out, q_test_limit, q_config, q_device);
-      return 0;
-    }
+    if (*retrain) return sws::run_retrain_command(options, settings.retrain, weights), 0;
+    if (*quantize) return sws::run_quantize_command(options, settings.postprocess, weights, prior_path), 0;
     if (*run) {
-      check_explicit(run, run_config.retrain, "--retrain-epochs");
-      SWS_CHECK(!run->count("--pretrain-epochs") || run_config.pretrain_epochs >= 1, "--pretrain-epochs must be at least 1");
-      run_config.figures = !no_figures;
-      SWS_CHECK(!run->count("--finetune-epochs") || run_config.postprocess.finetune.epochs >= 0, "--finetune-epochs must be >= 0");
-      run_config.postprocess.rule = run_rule == "ml" ? sws::Assignment::MaximumLikelihood : sws::Assignment::MaximumAPosteriori;
-      sws::run_pipeline(run_config);
+      SWS_CHECK(options.frame_every >= 1, "--frame-every must be at least 1");
+      options.figures = !no_figures;
+      sws::run_pipeline_command(options, settings, from_pretrained);
       return 0;
     }
   } catch (const std::exception& e) {

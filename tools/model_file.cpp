@@ -19,29 +19,22 @@ namespace sws {
 
 namespace {
 
-bool is_model_name(const std::string& name) {
-  for (const std::string& known : model_names())
-    if (known == name) return true;
-  return false;
-}
-
-std::string join_model_names() {
-  std::string names;
-  for (const std::string& known : model_names()) names += (names.empty() ? "" : ", ") + known;
-  return names;
-}
+bool is_model_name(const std::string& name) { return model_name_problem(name).empty(); }
 
 }  // namespace
 
+std::vector<std::pair<std::string, std::string>> mnist_sws_config() {
+  return {{"input", "1x28x28"}, {"classes", "10"}, {"written_by", "sws 0.1.0"}};
+}
+
 SwsModel mnist_sws_model(const Module& model, const std::string& architecture) {
-  return to_sws_model(model, architecture,
-                      {{"input", "1x28x28"}, {"classes", "10"}, {"written_by", "sws 0.1.0"}});
+  return to_sws_model(model, architecture, mnist_sws_config());
 }
 
 std::shared_ptr<Sequential> from_sws_model(const SwsModel& file, const std::string& what) {
   SWS_CHECK(is_model_name(file.architecture),
             what + " holds a '" + file.architecture + "', an architecture the sws command does not know (it knows " +
-                join_model_names() + "): evaluating it needs the model's code, in a program that builds the module "
+                "lenet300, lenet5, tutorial and mlp:SIZES): evaluating it needs the model's code, in a program that builds the module "
                 "and reads the file with sws::load_sws_into (compress/sws_module.h); `sws inspect` and "
                 "`sws decompress` read any .sws file");
   std::shared_ptr<Sequential> model = make_model(file.architecture, 0);

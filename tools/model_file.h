@@ -3,11 +3,17 @@
 #pragma once
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "compress/sws_format.h"
 #include "nn/sequential.h"
 
 namespace sws {
+
+// The MNIST configuration every .sws file of the sws command records: input 1x28x28, 10 classes
+// and the writer.
+std::vector<std::pair<std::string, std::string>> mnist_sws_config();
 
 // A model's parameters as a .sws model (architecture = the model's name in nn/models.h), with
 // the MNIST configuration (input 1x28x28, 10 classes).

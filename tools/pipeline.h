@@ -1,43 +1,42 @@
-// The stage commands beyond pretraining and `sws run`, which chains all three stages.
+// The stage subcommands on MNIST, thin front ends over the library's pipeline
+// (compress/pipeline.h, compress/presets.h): what they add is the command line's part, the data
+// folder, the output folder's space check, printing, figures and report.md.
 #pragma once
+#include <cstdint>
 #include <string>
 
-#include "tools/postprocess.h"
-#include "tools/pretrain.h"
-#include "tools/retrain.h"
+#include "compress/presets.h"
 
 namespace sws {
 
-struct RunConfig {
-  std::string model = "lenet5";
+// What every stage command shares besides the method's settings.
+struct CommandOptions {
+  std::string model = "lenet5";  // lenet300, lenet5, tutorial or mlp:SIZES (nn/models.h)
   std::string out_dir, data_dir = "data/mnist";
-  std::string from_pretrained;  // a checkpoint: skip stage 1
-  int64_t pretrain_epochs = 0;  // 0: preset
-  int64_t train_limit = 0, test_limit = 0;
-  uint64_t seed = 1;
-  int threads = 0;  // 0: OMP_NUM_THREADS, else the CPUs available (core/threads.h)
-  std::string device = "cpu";  // "cpu", "cuda" or "cuda:N": all three stages run there
-  bool resume = false;  // continue the stages from OUT/checkpoints/ (after a crash or a kill)
-  bool figures = true;  // draw OUT/figures/ (tools/figures.h)
-  int64_t frame_every = 1;
-  RetrainConfig retrain;
-  PostprocessConfig postprocess;
+  int64_t train_limit = 0, test_limit = 0;  // > 0: only the first N training / test images
+  uint64_t seed = 1;             // the model's initialisation and every stage's data order
+  int threads = 0;               // 0: OMP_NUM_THREADS, else the CPUs available (core/threads.h)
+  std::string device = "cpu";    // "cpu", "cuda" or "cuda:N"
+  bool resume = false;           // continue from OUT/checkpoints/
+  bool figures = true;           // sws run: draw OUT/figures/ (tools/figures.h)
+  int64_t frame_every = 1;       // sws run: draw the film's frame every k epochs (and the last)
 };
 
-// `sws run`: pretrain (or load --from-pretrained), retrain, post-process; writes into OUT
-// pretrained / retrained / quantized .safetensors, prior.safetensors, metrics.json, report.md
-// and, unless config.figures is false, the figures (tools/figures.h).
-void run_pipeline(RunConfig config);
+// `sws run`: pretrain (or start from `from_pretrained`), retrain, post-process; writes into OUT
+// the files of compress/pipeline.h, report.md and, unless options.figures is false, the figures.
+void run_pipeline_command(const CommandOptions& options, const PipelineSettings& settings,
+                          const std::string& from_pretrained);
 
-// `sws retrain`: retrains a checkpoint; writes OUT/retrained.safetensors, OUT/prior.safetensors
-// and OUT/metrics.json.
-void run_retrain_command(RetrainConfig config, const std::string& weights, const std::string& data_dir,
-                         const std::string& out_dir, int64_t train_limit, int64_t test_limit);
+// `sws pretrain`: writes OUT/model.safetensors and OUT/metrics.json.
+void run_pretrain_command(const CommandOptions& options, const PretrainSettings& settings);
 
-// `sws quantize`: post-processes a retrained checkpoint with its prior; writes
-// OUT/quantized.safetensors and OUT/metrics.json.
-void run_quantize_command(const std::string& model, const std::string& weights, const std::string& prior_path,
-                          const std::string& data_dir, const std::string& out_dir, int64_t test_limit,
-                          PostprocessConfig config, const std::string& device = "cpu");
+// `sws retrain`: retrains the checkpoint `weights`; writes OUT/retrained.safetensors,
+// OUT/prior.safetensors and OUT/metrics.json.
+void run_retrain_command(const CommandOptions& options, const RetrainSettings& settings, const std::string& weights);
+
+// `sws quantize`: post-processes a retrained checkpoint with its prior (fine-tuning on the whole
+// training set); writes OUT/quantized.safetensors and OUT/metrics.json.
+void run_quantize_command(const CommandOptions& options, const PostprocessSettings& settings,
+                          const std::string& weights, const std::string& prior_path);
 
 }  // namespace sws

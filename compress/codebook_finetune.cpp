@@ -1,4 +1,4 @@
-#include "tools/codebook_finetune.h"
+#include "compress/codebook_finetune.h"
 
 #include <algorithm>
 #include <cmath>
@@ -7,11 +7,11 @@
 #include "autograd/ops.h"
 #include "core/error.h"
 #include "core/rng.h"
-#include "tools/progress.h"
 
 namespace sws {
 
-void finetune_codebook(Sequential& model, const Dataset& train, const CodebookFinetuneConfig& c) {
+void finetune_codebook(Module& model, const Dataset& train, const CodebookFinetuneSettings& c,
+                       const TrainingObserver& observer) {
   if (c.epochs <= 0) return;
   SWS_CHECK(c.batch >= 1 && c.lr > 0, "codebook fine-tuning needs a positive batch and learning rate");
   const std::vector<Tensor> params = model.parameters();
@@ -43,14 +43,18 @@ void finetune_codebook(Sequential& model, const Dataset& train, const CodebookFi
   int64_t t = 0;
   Rng rng(c.seed ^ 0xc0deb00cULL);
   const int64_t n = train.size(), steps = (n + c.batch - 1) / c.batch;
-  Tensor x = Tensor::empty({c.batch, 1, 28, 28}, DType::F32, device), y = Tensor::empty({c.batch}, DType::I32, device);
+  std::vector<int64_t> shape = train.images.shape();  // [N, ...] -> [batch, ...]
+  auto batch_tensors = [&](int64_t count, Tensor& x, Tensor& y) {
+    shape[0] = count;
+    x = Tensor::empty(shape, DType::F32, device), y = Tensor::empty({count}, DType::I32, device);
+  };
+  Tensor x, y;
+  batch_tensors(std::min(c.batch, n), x, y);
   for (int64_t epoch = 1; epoch <= c.epochs; ++epoch) {
     const std::vector<int64_t> order = rng.permutation(n);
-    ProgressLine progress("codebook fine-tuning " + std::to_string(epoch) + "/" + std::to_string(c.epochs));
     for (int64_t s = 0; s < steps; ++s) {
       const int64_t first = s * c.batch, count = std::min(c.batch, n - first);
-      if (count != x.size(0))
-        x = Tensor::empty({count, 1, 28, 28}, DType::F32, device), y = Tensor::empty({count}, DType::I32, device);
+      if (count != x.size(0)) batch_tensors(count, x, y);
       gather_batch(train, order, first, count, x, y);
       model.zero_grad();
       const Tensor loss = cross_entropy(model(x), y);
@@ -78,9 +82,8 @@ void finetune_codebook(Sequential& model, const Dataset& train, const CodebookFi
         for (size_t i = 0; i < idx.size(); ++i) w[i] = idx[i] >= 0 ? static_cast<float>(codebook[idx[i]]) : 0.0f;
         if (!device.is_cpu()) Tensor(params[p]).copy_(host_weights[p]);
       }
-      progress.update(s + 1, steps, first + count, "");
+      if (observer.on_step) observer.on_step({"codebook fine-tuning", epoch, c.epochs, s + 1, steps, first + count, {}});
     }
-    progress.finish();
   }
 }
 

@@ -1,4 +1,4 @@
-#include "tools/resume.h"
+#include "optim/resume.h"
 
 #include <algorithm>
 #include <cstdio>

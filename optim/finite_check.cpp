@@ -1,4 +1,4 @@
-#include "tools/finite_check.h"
+#include "optim/finite_check.h"
 
 #include <cmath>
 

@@ -6,9 +6,10 @@
 
 namespace sws {
 
+// One stage's line: step/total, a detail, throughput and ETA.
 class ProgressLine {
  public:
-  explicit ProgressLine(std::string label);
+  explicit ProgressLine(std::string label);  // "pretraining epoch 3/20"
   // Shows step/total with a free-form detail ("loss 0.1234"); throughput and ETA are derived.
   void update(int64_t step, int64_t total, int64_t items_done, const std::string& detail);
   // Ends the line (on a terminal) so that the next output starts cleanly.

@@ -1,4 +1,4 @@
-#include "tools/progress.h"
+#include "optim/progress.h"
 
 #include <unistd.h>
 

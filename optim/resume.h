@@ -16,8 +16,9 @@
 
 namespace sws {
 
+// What a resume checkpoint holds besides the tensors and the optimiser.
 struct ResumeState {
-  int64_t epochs_done = 0;
+  int64_t epochs_done = 0;              // epochs finished
   std::array<uint64_t, 4> rng_state{};  // the data-order generator after the last finished epoch
   nlohmann::json settings;              // must equal the resuming run's settings
   nlohmann::json history;               // whatever the stage reports at its end (per-epoch metrics, ...)

@@ -1,0 +1,107 @@
+#include "compress/postprocess.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <set>
+#include <string>
+
+#include "core/error.h"
+
+namespace sws {
+
+void validate(const PostprocessSettings& s) {
+  SWS_CHECK(s.merge_kl >= 0 && std::isfinite(s.merge_kl), "--merge-kl must be >= 0");
+  SWS_CHECK(s.finetune.epochs >= 0, "--finetune-epochs must be >= 0");
+  SWS_CHECK(s.finetune.batch >= 1, "--finetune-batch must be at least 1");
+  SWS_CHECK(s.finetune.lr > 0 && std::isfinite(s.finetune.lr), "--finetune-lr must be positive");
+}
+
+nlohmann::json to_json(const PostprocessSettings& s) {
+  return {{"merge_kl", s.merge_kl}, {"assignment", s.rule == Assignment::MaximumAPosteriori ? "map" : "ml"},
+          {"finetune_epochs", s.finetune.epochs}, {"finetune_batch", s.finetune.batch},
+          {"finetune_lr", s.finetune.lr}, {"seed", s.finetune.seed}};
+}
+
+namespace {
+
+// The accuracy on every evaluation dataset, by name.
+std::vector<std::pair<std::string, double>> accuracies(Module& model, const StageRun& run) {
+  std::vector<std::pair<std::string, double>> out;
+  for (const auto& [name, data] : run.evaluations) out.emplace_back(name, evaluate_accuracy(model, *data));
+  return out;
+}
+
+}  // namespace
+
+PostprocessResult postprocess(Module& model, const GaussianMixturePrior& prior, const PostprocessSettings& settings,
+                              const Dataset& train, const StageRun& run) {
+  validate(settings);
+  const auto start = std::chrono::steady_clock::now();
+  PostprocessResult r;
+  const auto before = accuracies(model, run);
+  const Mixture learned{prior.means(), prior.precisions(), prior.mixing_proportions()};
+  const Mixture merged = merge_components(learned, settings.merge_kl);
+  assign_to_means(model.parameters(), merged, settings.rule);
+  const auto snapped = accuracies(model, run);
+  auto after = snapped;
+  if (settings.finetune.epochs > 0) {
+    finetune_codebook(model, train, settings.finetune, run.observer);
+    after = accuracies(model, run);
+    if (run.observer.on_note && !after.empty()) {
+      std::string name = after[0].first;  // "test_accuracy" -> "test accuracy"
+      std::replace(name.begin(), name.end(), '_', ' ');
+      char line[160];
+      std::snprintf(line, sizeof line, "codebook fine-tuning: %s %.2f%% -> %.2f%%", name.c_str(),
+                    100 * snapped[0].second, 100 * after[0].second);
+      run.observer.on_note(line);
+    }
+  }
+  if (!after.empty()) r.accuracy_before = before[0].second, r.accuracy_after = after[0].second;
+  const NamedTensors params = model.named_parameters();
+  r.account = paper_compression(params);
+  int64_t nonzeros = 0, total = 0;
+  std::set<float> distinct;
+  nlohmann::json tensors = nlohmann::json::array();
+  for (const auto& [name, t] : params)
+    for (float v : t.to_float_vector()) {
+      ++total;
+      if (v != 0.0f) ++nonzeros, distinct.insert(v);
+    }
+  for (const TensorAccount& a : r.account.tensors)
+    tensors.push_back({{"name", a.name}, {"parameters", a.parameters}, {"nonzeros", a.nonzeros},
+                       {"distinct_values", a.distinct}, {"fillers", a.fillers}, {"index_bits", a.index_bits},
+                       {"value_bits", a.value_bits}, {"codebook_bits", a.codebook_bits}, {"gap_bits", a.gap_bits}});
+  SWS_CHECK(nonzeros > 0, "post-processing assigned every weight to the zero component: the mixture collapsed "
+                          "onto zero (accuracy " + std::to_string(100 * r.accuracy_after) + "%). Retrain longer "
+                          "(--retrain-epochs), or with a smaller --tau or --pi0.");
+  r.nonzero_fraction = total ? static_cast<double>(nonzeros) / total : 0.0;
+  r.distinct_values = static_cast<int64_t>(distinct.size());
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  nlohmann::json components = nlohmann::json::array();
+  for (size_t j = 0; j < merged.size(); ++j)
+    components.push_back({{"mean", merged.mu[j]}, {"precision", merged.lambda[j]}, {"pi", merged.pi[j]}});
+  r.metrics = {{"stage", "quantized"},
+               {"codebook_finetune_epochs", settings.finetune.epochs},
+               {"nonzero_fraction", r.nonzero_fraction},
+               {"nonzeros", nonzeros},
+               {"parameters", total},
+               {"distinct_values", r.distinct_values},
+               {"components_after_merge", merged.size()},
+               {"components", components},
+               {"merge_kl", settings.merge_kl},
+               {"assignment", settings.rule == Assignment::MaximumAPosteriori ? "map" : "ml"},
+               {"settings", to_json(settings)},
+               {"tensors", tensors},
+               {"seconds", r.seconds}};
+  // "test_accuracy" after everything, "_before" quantisation, "_snapped" before any fine-tuning.
+  for (size_t i = 0; i < after.size(); ++i) {
+    r.metrics[after[i].first] = after[i].second;
+    r.metrics[after[i].first + "_before"] = before[i].second;
+    r.metrics[after[i].first + "_snapped"] = snapped[i].second;
+  }
+  return r;
+}
+
+}  // namespace sws

@@ -1,0 +1,43 @@
+// Stage 3: merge the mixture's components, snap the weights to the means, optionally fine-tune
+// the shared values, and account for the result (per tensor: parameters, non-zeros, distinct
+// values, the paper's bits).
+#pragma once
+#include <nlohmann/json.hpp>
+
+#include "compress/codebook_finetune.h"
+#include "compress/gaussian_mixture_prior.h"
+#include "compress/paper_accounting.h"
+#include "compress/quantize.h"
+#include "compress/stage_run.h"
+
+namespace sws {
+
+// Every setting of post-processing; `sws run` and `sws quantize` take each from a flag.
+struct PostprocessSettings {
+  double merge_kl = 1e-10;  // merge components closer than this (the tutorial's threshold): --merge-kl
+  Assignment rule = Assignment::MaximumAPosteriori;  // --assign map | ml
+  CodebookFinetuneSettings finetune;                 // epochs 0: the paper's post-processing, nothing more
+};
+
+// Throws sws::Error naming the first invalid setting.
+void validate(const PostprocessSettings& settings);
+
+// The settings as stored in metrics.
+nlohmann::json to_json(const PostprocessSettings& settings);
+
+// What post-processing measured and produced.
+struct PostprocessResult {
+  double accuracy_before = 0, accuracy_after = 0;  // the first evaluation's accuracy (0 without one)
+  double nonzero_fraction = 0, seconds = 0;  // of all parameters; the stage's time
+  int64_t distinct_values = 0;  // distinct non-zero values over the whole model
+  PaperAccount account;         // the paper's accounting (compress/paper_accounting.h)
+  nlohmann::json metrics;       // {"stage": "quantized", accuracies before and after, per tensor, ...}
+};
+
+// Quantises `model` in place with the learned prior, optionally fine-tunes the shared values on
+// `train` (settings.finetune), and measures run.evaluations' accuracies before and after. Throws
+// sws::Error when every weight went to the zero component.
+PostprocessResult postprocess(Module& model, const GaussianMixturePrior& prior, const PostprocessSettings& settings,
+                              const Dataset& train, const StageRun& run);
+
+}  // namespace sws

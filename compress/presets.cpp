@@ -1,0 +1,39 @@
+#include "compress/presets.h"
+
+namespace sws {
+
+PipelineSettings preset_settings(const std::string& model) {
+  PipelineSettings s;
+  const bool lenet5 = model == "lenet5", tutorial = model == "tutorial";
+  // Pretraining: Adam at 1e-3 with a cosine decay, batch 64 (smaller batches generalise better
+  // here and our step is cheap at that size); LeNet-5 20 epochs (12 reach 99.30%, 20 99.31% and
+  // lose less under tau 0.015: README), the tutorial's net 12.
+  if (tutorial) s.pretrain.epochs = 12;
+  // Retraining: 30 epochs as the tutorial; LeNet-300-100 needs the paper's 100 for its weights to
+  // settle on the components (after 30, 28% still sit between them and quantisation costs 24
+  // points). LeNet-5: tau = 0.015 rather than the paper's 0.005, which stops at 107x (README,
+  // tau sweep). The tutorial's net: its own recipe (J = 16, pi_0 = 0.99, means over +-0.6).
+  if (model == "lenet300") s.retrain.epochs = 100;
+  if (lenet5) s.retrain.tau = 0.015;
+  if (tutorial) {
+    s.retrain.tau = 0.003;
+    s.retrain.prior.components = 16;
+    s.retrain.prior.pi_zero = 0.99;
+    s.retrain.prior.init = "fixed";
+  }
+  // One epoch of codebook fine-tuning for LeNet-5 (0.96% instead of 1.01% error at the same size).
+  if (lenet5) s.postprocess.finetune.epochs = 1;
+  return s;
+}
+
+void set_seed(PipelineSettings& s, uint64_t seed) {
+  s.pretrain.seed = s.retrain.seed = s.postprocess.finetune.seed = seed;
+}
+
+void validate(const PipelineSettings& s) {
+  validate(s.pretrain);
+  validate(s.retrain);
+  validate(s.postprocess);
+}
+
+}  // namespace sws
