@@ -152,6 +152,23 @@ import sys; b = bytearray(open(sys.argv[1], 'rb').read()); b[len(b) // 2] ^= 0x1
   "$tmp/pipe/model.sws" "$tmp/flipped.sws"
 expect "inspect of a corrupted .sws file is refused" 1 "flipped.sws" -- "$sws" inspect "$tmp/flipped.sws"
 
+# A model beyond the paper's three: a dense net by its layer sizes, through the same pipeline.
+expect "run: a dense net given by its layer sizes" 0 "wrote .*report.md" -- \
+  "$sws" run --model mlp:784-32-10 --pretrain-epochs 1 --retrain-epochs 1 --assign ml --train-limit 1000 \
+  --test-limit 300 --no-figures --out "$tmp/mlp" --data "$data"
+mlp_accuracy=$(python3 -c "import json,sys; print('%.2f' % (100 * json.load(open(sys.argv[1]))['quantized']['test_accuracy']))" "$tmp/mlp/metrics.json")
+expect "eval rebuilds the dense net from its .sws file" 0 "\(mlp:784-32-10\): test accuracy $mlp_accuracy%" -- \
+  "$sws" eval "$tmp/mlp/model.sws" --data "$data" --test-limit 300
+expect "a malformed dense net is refused" 105 "mlp:784-128-64-10" -- "$sws" run --model mlp:784-x-10 --out "$tmp/y"
+expect "a dense net of one size is refused" 105 "two or more layer sizes" -- "$sws" run --model mlp:784 --out "$tmp/y"
+expect "run --help shows the named model's preset" 0 "--tau FLOAT=0.003" -- "$sws" run --model tutorial --out "$tmp/y" --help
+expect "every setting has a flag: pretraining batch" 1 "pretraining batch must be at least 1" -- \
+  "$sws" run --pretrain-batch 0 --out "$tmp/y" --data "$data"
+expect "every setting has a flag: the initial sigma" 1 "sigma must be positive" -- \
+  "$sws" run --init-sigma 0 --out "$tmp/y" --data "$data"
+expect "every setting has a flag: a Gamma hyper-prior parameter" 1 "Gamma|hyper-prior" -- \
+  "$sws" run --beta-zero -2 --out "$tmp/y" --data "$data"
+
 # The figures: every PNG has its expected size, the film is a GIF with one frame per epoch, and
 # `sws plot` redraws them from the run's files alone.
 figures_ok() {

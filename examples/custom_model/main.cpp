@@ -1,185 +1,75 @@
-// Using sws as a library: a model of our own with an op of our own, trained on MNIST and then
-// compressed by soft weight-sharing with the library's prior, multi-rate Adam and post-processing.
-//   custom_model MNIST_DIR [TRAIN_LIMIT] [OUT.sws]
-// It ends by writing the compressed model as a .sws file (default custom_model.sws) and reading
-// it back into a fresh module, which must score the same.
-// The op is LeCun's scaled tanh, f(x) = A tanh(B x) (A = 1.7159, B = 2/3), written from scratch:
-// a forward on the host and a Node whose backward returns g * A B (1 - tanh(B x)^2). Its gradient
-// is checked against central finite differences in double before anything trains.
-#include <cmath>
+// Soft weight-sharing of a model of your own, in one call: pretrain, retrain under the mixture
+// prior, quantise, write the .sws file; then read the file back into a fresh module.
+//   custom_model MNIST_DIR [OUT_DIR] [TRAIN_LIMIT]
+// Run the same command again after an interruption (Ctrl-C, kill -9): it continues from
+// OUT_DIR/checkpoints/ and ends with the same files as an uninterrupted run.
 #include <cstdio>
-#include <numeric>
+#include <cstdlib>
+#include <string>
 
-#include "autograd/node.h"
+// The package's headers are included by floor: its include path is <prefix>/include/sws.
 #include "autograd/ops.h"
-#include "compress/gaussian_mixture_prior.h"
-#include "compress/paper_accounting.h"
-#include "compress/quantize.h"
+#include "compress/pipeline.h"
 #include "compress/sws_module.h"
 #include "core/blas_kernels.h"
-#include "core/error.h"
-#include "core/mnist.h"
-#include "core/rng.h"
-#include "nn/dataset.h"
 #include "nn/layers.h"
-#include "optim/adam.h"
+#include "optim/console_observer.h"
 
-namespace {
-
-constexpr double kA = 1.7159, kB = 2.0 / 3.0;
-
-// Saves tanh(B x), all that the backward needs.
-struct ScaledTanhNode : sws::Node {
-  sws::Tensor t;  // tanh(B x)
-  std::vector<sws::Tensor> backward(const sws::Tensor& g) override {
-    sws::Tensor gx = sws::Tensor::empty_like(g);
-    const int64_t n = g.numel();
-    if (g.dtype() == sws::DType::F64) {
-      const double *gp = g.data<double>(), *tp = t.data<double>();
-      double* out = gx.data<double>();
-      for (int64_t i = 0; i < n; ++i) out[i] = gp[i] * kA * kB * (1 - tp[i] * tp[i]);
-    } else {
-      const float *gp = g.data<float>(), *tp = t.data<float>();
-      float* out = gx.data<float>();
-      for (int64_t i = 0; i < n; ++i) out[i] = gp[i] * float(kA * kB) * (1 - tp[i] * tp[i]);
-    }
-    return {gx};
-  }
-  void release() override { t = sws::Tensor(); }
-  const char* name() const override { return "scaled_tanh"; }
-};
-
-template <typename T>
-void scaled_tanh_kernel(const T* x, T* t, T* y, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) t[i] = std::tanh(T(kB) * x[i]), y[i] = T(kA) * t[i];
-}
-
-sws::Tensor scaled_tanh(const sws::Tensor& x_in) {
-  // Host loops: a GPU tensor would need a CUDA kernel (or the op written with sws:: ops).
-  SWS_CHECK(x_in.device().is_cpu(), "scaled_tanh runs on the CPU only, got " + sws::describe(x_in));
-  const sws::Tensor x = x_in.contiguous();
-  sws::Tensor t = sws::Tensor::empty_like(x), y = sws::Tensor::empty_like(x);
-  if (x.dtype() == sws::DType::F64)
-    scaled_tanh_kernel(x.data<double>(), t.data<double>(), y.data<double>(), x.numel());
-  else
-    scaled_tanh_kernel(x.data<float>(), t.data<float>(), y.data<float>(), x.numel());
-  if (sws::any_requires_grad({&x_in})) {
-    auto node = std::make_shared<ScaledTanhNode>();
-    node->t = t;
-    sws::attach(y, node, {&x_in});
-  }
-  return y;
-}
-
-// Central differences of sum(scaled_tanh(x) * c) against the backward, in double.
-double gradient_check() {
-  sws::Rng rng(3);
-  std::vector<double> xv(50), cv(50);
-  for (size_t i = 0; i < xv.size(); ++i) xv[i] = rng.uniform(-3, 3), cv[i] = rng.uniform(-1, 1);
-  sws::Tensor x = sws::Tensor::from_vector(xv, {50}), c = sws::Tensor::from_vector(cv, {50});
-  x.set_requires_grad(true);
-  sws::sum(sws::mul(scaled_tanh(x), c)).backward();
-  const std::vector<double> analytic = x.grad().to_double_vector();
-  double worst = 0;
-  for (size_t i = 0; i < xv.size(); ++i) {
-    const double h = 1e-6;
-    auto f = [&](double xi) { return kA * std::tanh(kB * xi) * cv[i]; };
-    const double numeric = (f(xv[i] + h) - f(xv[i] - h)) / (2 * h);
-    worst = std::max(worst, std::abs(numeric - analytic[i]));
-  }
-  return worst;
-}
-
-// A 784-100-10 perceptron with the scaled tanh between its layers.
-class TanhNet : public sws::Module {
+// A 784-128-64-10 ReLU perceptron; its parameters are fc1.weight, fc1.bias, ..., fc3.bias.
+class Mlp : public sws::Module {
  public:
-  explicit TanhNet(sws::Rng& rng) {
-    fc1 = register_module("fc1", std::make_shared<sws::Linear>(784, 100, rng));
-    fc2 = register_module("fc2", std::make_shared<sws::Linear>(100, 10, rng));
+  explicit Mlp(sws::Rng& rng) {
+    fc1 = register_module("fc1", std::make_shared<sws::Linear>(784, 128, rng));
+    fc2 = register_module("fc2", std::make_shared<sws::Linear>(128, 64, rng));
+    fc3 = register_module("fc3", std::make_shared<sws::Linear>(64, 10, rng));
   }
-  sws::Tensor forward(const sws::Tensor& x) override { return (*fc2)(scaled_tanh((*fc1)(sws::flatten(x)))); }
-  std::shared_ptr<sws::Linear> fc1, fc2;
+  sws::Tensor forward(const sws::Tensor& x) override {
+    const sws::Tensor h = sws::relu((*fc1)(sws::flatten(x)));  // [B, 1, 28, 28] -> [B, 128]
+    return (*fc3)(sws::relu((*fc2)(h)));                       // logits [B, 10]
+  }
+  std::shared_ptr<sws::Linear> fc1, fc2, fc3;
 };
-
-// One pass over the data in shuffled batches; `extra` adds a term to the loss (the prior).
-template <typename Extra>
-void train_epoch(TanhNet& net, sws::Optimizer& opt, const sws::Dataset& data, sws::Rng& rng, Extra extra) {
-  const int64_t batch = 100;
-  std::vector<int64_t> order(data.size());
-  std::iota(order.begin(), order.end(), 0);
-  for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);
-  sws::Tensor x = sws::Tensor::empty({batch, 1, 28, 28}), y = sws::Tensor::empty({batch}, sws::DType::I32);
-  for (int64_t start = 0; start + batch <= data.size(); start += batch) {
-    sws::gather_batch(data, order, start, batch, x, y);
-    opt.zero_grad();
-    sws::add(sws::cross_entropy(net(x), y), extra()).backward();
-    opt.step();
-  }
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
-  sws::ensure_fast_blas_kernels(argv);
+  sws::ensure_fast_blas_kernels(argv);  // may restart the program once with OpenBLAS's right kernels
   if (argc < 2) {
-    std::fprintf(stderr, "usage: custom_model MNIST_DIR [TRAIN_LIMIT] [OUT.sws]\n");
+    std::fprintf(stderr, "usage: custom_model MNIST_DIR [OUT_DIR] [TRAIN_LIMIT]\n");
     return 2;
   }
+  const std::string out = argc > 2 ? argv[2] : "custom_model_run";
   try {
-    const double fd_error = gradient_check();
-    std::printf("scaled_tanh: largest |analytic - finite difference| = %.2e\n", fd_error);
-    if (fd_error > 1e-8) return 1;
-
     const sws::Mnist mnist = sws::load_mnist(argv[1]);
-    const sws::Dataset train = sws::make_dataset(mnist.train, argc > 2 ? std::atoll(argv[2]) : 10000);
+    const sws::Dataset train = sws::make_dataset(mnist.train, argc > 3 ? std::atoll(argv[3]) : 10000);
     const sws::Dataset test = sws::make_dataset(mnist.test);
     sws::Rng rng(1);
-    TanhNet net(rng);
+    Mlp net(rng);
 
-    // Stage 1: plain training.
-    sws::Adam adam({{"weights", net.named_parameters(), {}}});
-    for (int epoch = 0; epoch < 3; ++epoch) train_epoch(net, adam, train, rng, [] { return sws::Tensor::zeros({}); });
-    const double pretrained = sws::evaluate_accuracy(net, test);
+    // Every setting of the three stages, starting from the library's defaults (the paper's
+    // recipe). The loss of retraining is cross-entropy + (tau / N) C, N = train.size().
+    sws::PipelineSettings settings = sws::preset_settings("mlp");
+    settings.pretrain.epochs = 10;
+    settings.retrain.tau = 0.03;               // a short retraining needs a stronger pull than 0.005
+    settings.retrain.prior.pi_zero = 0.99;     // pi_0: the zero component's share
+    settings.retrain.prior.init_sigma = 0.05;  // this net's weights are small
+    sws::PipelineRun run;
+    run.out_dir = out;
+    run.architecture = "mlp-784-128-64-10";    // the name in model.sws: this program's code builds it
+    run.resume = true;                         // continue from OUT_DIR/checkpoints/ when present
+    run.threads = 0;                           // 0: OMP_NUM_THREADS, else the CPUs this process may use
+    run.observer = sws::console_observer();    // progress on stderr, one line per epoch on stdout
+    const sws::PipelineResult result = sws::compress_model(net, settings, train, test, run);
 
-    // Stage 2: retraining under the Gaussian-mixture prior, loss = CE + tau / N * complexity,
-    // with one learning rate per group as in the paper.
-    sws::PriorOptions options;
-    options.pi_zero = 0.99;     // J = 17 means spread over the pretrained weights' range
-    options.init_sigma = 0.05;  // this net's weights are small; a short retraining cannot narrow 0.25
-    sws::GaussianMixturePrior prior(options, net.parameters());
-    sws::Adam multi({{"weights", net.named_parameters(), {5e-4, {}, {}, {}, {}}},
-                     {"means", {{"prior.means", prior.mu}}, {3e-4, {}, {}, {}, {}}},
-                     {"log_precisions", {{"prior.log_precisions", prior.gamma}}, {1e-2, {}, {}, {}, {}}},
-                     {"mixing_logits", {{"prior.mixing_logits", prior.rho}}, {1e-2, {}, {}, {}, {}}}});
-    // Ten times the tutorial's tau: 3,000 steps instead of its 28,000 must pull the weights in.
-    const double tau = 0.03, n = static_cast<double>(train.size());
-    for (int epoch = 0; epoch < 30; ++epoch)
-      train_epoch(net, multi, train, rng, [&] { return sws::mul_scalar(prior.complexity(net.parameters()), tau / n); });
-    const double retrained = sws::evaluate_accuracy(net, test);
-
-    // Stage 3: merge close components, snap each weight to its component's mean, count.
-    const sws::Mixture mixture =
-        sws::merge_components({prior.means(), prior.precisions(), prior.mixing_proportions()}, 1e-10);
-    sws::assign_to_means(net.parameters(), mixture, sws::Assignment::MaximumAPosteriori);
-    const double quantized = sws::evaluate_accuracy(net, test);
-    int64_t params = 0, nonzeros = 0;
-    for (const auto& s : sws::sparsity_stats(net.named_parameters())) params += s.parameters, nonzeros += s.nonzeros;
-    const double rate = sws::paper_compression(net.named_parameters()).rate();
-    std::printf("test accuracy: pretrained %.2f%%, retrained %.2f%%, quantized %.2f%%\n", 100 * pretrained,
-                100 * retrained, 100 * quantized);
-    std::printf("non-zero weights: %lld of %lld (%.2f%%), %zu mixture components left, compression %.1fx\n",
-                static_cast<long long>(nonzeros), static_cast<long long>(params), 100.0 * nonzeros / params,
-                mixture.size(), rate);
-    // The file: the quantised parameters under an architecture name of our own, read back into a
-    // freshly built (untrained) module.
-    const std::string path = argc > 3 ? argv[3] : "custom_model.sws";
-    sws::write_sws(path, sws::to_sws_model(net, "tanhnet-784-100-10", {{"input", "1x28x28"}, {"classes", "10"}}));
-    sws::Rng other(99);
-    TanhNet restored(other);
-    sws::load_sws_into(restored, sws::read_sws(path), path);
+    // The file holds only tensors: a fresh module of the same code takes them back, bit-exactly.
+    sws::Rng other(2);
+    Mlp restored(other);
+    sws::load_sws_into(restored, sws::read_sws(out + "/model.sws"), out + "/model.sws");
     const double reread = sws::evaluate_accuracy(restored, test);
-    std::printf("wrote %s; read back into a fresh module: test accuracy %.2f%%\n", path.c_str(), 100 * reread);
-    return quantized > 0.8 && nonzeros < params && reread == quantized ? 0 : 1;
+    std::printf("test accuracy: pretrained %.2f%%, retrained %.2f%%, quantized %.2f%%, read back %.2f%%\n",
+                100 * result.pretrained_accuracy, 100 * result.retrained_accuracy, 100 * result.quantized_accuracy,
+                100 * reread);
+    std::printf("%s/model.sws: %lld bytes (%.1fx smaller than float32), %.2f%% of the weights non-zero\n",
+                out.c_str(), static_cast<long long>(result.file_bytes), result.file_rate, 100 * result.nonzero_fraction);
+    return reread == result.quantized_accuracy ? 0 : 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "custom_model: error: %s\n", e.what());
     return 1;

@@ -1,0 +1,184 @@
+// The training loop and the pipeline as a library for a model of one's own (optim/training_loop.h,
+// compress/pipeline.h), on real MNIST digits: a NaN stops the run by name, an interrupted run
+// resumes bit-identically, and the whole pipeline on the 784-128-64-10 MLP reports the accuracy
+// that its .sws file, read back into a fresh module, really has.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <limits>
+
+#include <nlohmann/json.hpp>
+
+#include "autograd/ops.h"
+#include "compress/pipeline.h"
+#include "compress/sws_module.h"
+#include "core/error.h"
+#include "nn/layers.h"
+#include "optim/adam.h"
+#include "temp_dir.h"
+
+using namespace sws;
+
+namespace {
+
+// The MLP of issue 14's user, written as a module of one's own (not a Sequential).
+class Mlp : public Module {
+ public:
+  explicit Mlp(uint64_t seed) {
+    Rng rng(seed);
+    fc1 = register_module("fc1", std::make_shared<Linear>(784, 128, rng));
+    fc2 = register_module("fc2", std::make_shared<Linear>(128, 64, rng));
+    fc3 = register_module("fc3", std::make_shared<Linear>(64, 10, rng));
+  }
+  Tensor forward(const Tensor& x) override { return (*fc3)(relu((*fc2)(relu((*fc1)(flatten(x)))))); }
+  std::shared_ptr<Linear> fc1, fc2, fc3;
+};
+
+const Mnist& mnist() {
+  static const Mnist data = [] {
+    REQUIRE_MESSAGE(std::filesystem::exists(SWS_MNIST_DIR), "MNIST not found in " SWS_MNIST_DIR);
+    return load_mnist(SWS_MNIST_DIR);
+  }();
+  return data;
+}
+
+// Adam that writes a NaN into one parameter at a given step, as a diverging update would.
+class PoisonedAdam : public Adam {
+ public:
+  PoisonedAdam(const NamedTensors& params, int64_t poison_at) : Adam({{"weights", params, {}}}), poison_at_(poison_at) {
+    target_ = params[2].second;  // fc2.weight
+  }
+  void step() override {
+    Adam::step();
+    if (++steps_ == poison_at_) target_.data<float>()[7] = std::numeric_limits<float>::quiet_NaN();
+  }
+
+ private:
+  int64_t poison_at_, steps_ = 0;
+  Tensor target_;
+};
+
+StepLoss cross_entropy_step(Module& net, const TrainingStep& s) {
+  Tensor loss = cross_entropy(net(s.x), s.y);
+  return StepLoss{loss, {{"train_loss", loss}}};
+}
+
+std::vector<std::vector<float>> values(const Module& m) {
+  std::vector<std::vector<float>> v;
+  for (const Tensor& t : m.parameters()) v.push_back(t.to_float_vector());
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("training loop: a NaN written by a step stops the run naming epoch, step and tensor") {
+  const Dataset train = make_dataset(mnist().train, 256);
+  Mlp net(1);
+  PoisonedAdam adam(net.named_parameters(), 11);  // 8 steps per epoch: epoch 2, step 3
+  TrainingLoopOptions o;
+  o.stage = "pretraining", o.epochs = 3, o.batch = 32, o.hint = "try a smaller learning rate";
+  TrainingLoop loop(o, adam, net.named_parameters(), net);
+  CHECK_THROWS_WITH_AS(loop.run(train, [&](const TrainingStep& s) { return cross_entropy_step(net, s); }),
+                       doctest::Contains("pretraining stopped at epoch 2, step 3: fc2.weight holds nan (entry 7)"), Error);
+  CHECK_THROWS_WITH_AS(TrainingLoop(TrainingLoopOptions{"x", 0}, adam, net.named_parameters(), net),
+                       doctest::Contains("epochs must be at least 1"), Error);
+}
+
+TEST_CASE("training loop: a run stopped after an epoch's checkpoint resumes bit-identically") {
+  testing::TempDir dir("loop_resume");
+  const Dataset train = make_dataset(mnist().train, 300), test = make_dataset(mnist().test, 100);
+  auto run = [&](const std::string& checkpoint, int64_t crash_after_epoch) {
+    Mlp net(3);
+    Adam adam({{"weights", net.named_parameters(), {}}});
+    TrainingLoopOptions o;
+    o.epochs = 3, o.batch = 64, o.shuffle_seed = 9, o.checkpoint = checkpoint, o.resume = true;
+    o.settings = {{"what", "resume test"}};
+    o.evaluations = {{"test_accuracy", &test}};
+    TrainingObserver observer;
+    // A crash inside the epoch's end, before its checkpoint: the previous epoch's stays.
+    observer.on_epoch = [&](EpochEnd& e) {
+      if (e.epoch == crash_after_epoch + 1) throw std::runtime_error("killed");
+    };
+    TrainingLoop loop(o, adam, net.named_parameters(), net, observer);
+    const nlohmann::json history = loop.run(train, [&](const TrainingStep& s) { return cross_entropy_step(net, s); });
+    return std::make_pair(values(net), history);
+  };
+  const auto straight = run(dir.file("straight.safetensors"), 99);
+  CHECK_THROWS(run(dir.file("interrupted.safetensors"), 1));
+  const auto resumed = run(dir.file("interrupted.safetensors"), 99);
+  CHECK(resumed.first == straight.first);
+  REQUIRE(resumed.second["epochs"].size() == 3);
+  for (int e = 0; e < 3; ++e) {
+    CHECK(resumed.second["epochs"][e]["train_loss"] == straight.second["epochs"][e]["train_loss"]);
+    CHECK(resumed.second["epochs"][e]["test_accuracy"] == straight.second["epochs"][e]["test_accuracy"]);
+  }
+}
+
+TEST_CASE("pipeline: a 784-128-64-10 MLP of one's own, pretrained, retrained, quantised, written and read back (slow)") {
+  testing::TempDir dir("pipeline_mlp");
+  const Dataset train = make_dataset(mnist().train, 2000), test = make_dataset(mnist().test, 500);
+  Mlp net(1);
+  PipelineSettings settings = preset_settings("mlp");
+  settings.pretrain.epochs = 3;
+  settings.retrain.epochs = 4;
+  settings.retrain.tau = 0.03;
+  settings.retrain.prior.pi_zero = 0.99;
+  settings.retrain.prior.init_sigma = 0.05;
+  settings.postprocess.rule = Assignment::MaximumLikelihood;
+  settings.postprocess.finetune.epochs = 1;
+  PipelineRun run;
+  run.out_dir = dir.path.string();
+  run.architecture = "mlp-784-128-64-10";
+  const PipelineResult r = compress_model(net, settings, train, test, run);
+
+  // What the pipeline reports is what the file holds.
+  Mlp fresh(77);
+  load_sws_into(fresh, read_sws(dir.file("model.sws")), "model.sws");
+  CHECK(evaluate_accuracy(fresh, test) == r.quantized_accuracy);
+  CHECK(values(fresh) == values(net));
+  CHECK(r.file_bytes == static_cast<int64_t>(std::filesystem::file_size(dir.file("model.sws"))));
+  CHECK(r.pretrained_accuracy > 0.6);  // it did learn (chance is 0.1; 0.78 here)
+  CHECK(r.nonzero_fraction > 0);
+  CHECK(r.nonzero_fraction < 1);
+  // metrics.json says the same, and carries every setting that was used.
+  std::ifstream in(dir.file("metrics.json"));
+  const nlohmann::json m = nlohmann::json::parse(in);
+  CHECK(m["quantized"]["test_accuracy"] == r.quantized_accuracy);
+  CHECK(m["compression"]["file_bytes"] == r.file_bytes);
+  CHECK(m["retrained"]["settings"]["init_sigma"] == 0.05);
+  CHECK(m["retrained"]["settings"]["pi0"] == 0.99);
+  CHECK(m["retrained"]["settings"]["model"] == "mlp-784-128-64-10");
+  CHECK(m["retrained"]["epochs"].size() == 4);
+  CHECK(m["quantized"]["codebook_finetune_epochs"] == 1);
+  for (const char* f : {"pretrained.safetensors", "retrained.safetensors", "quantized.safetensors", "prior.safetensors",
+                        "checkpoints/pretrain.safetensors", "checkpoints/retrain.safetensors"})
+    CHECK_MESSAGE(std::filesystem::exists(dir.file(f)), f);
+
+  // Running it again with resume on finds both stages finished and writes the same file.
+  const std::string first = [&] {
+    std::ifstream f(dir.file("model.sws"), std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(f), {});
+  }();
+  Mlp again(1);
+  run.resume = true;
+  const PipelineResult r2 = compress_model(again, settings, train, test, run);
+  std::ifstream f(dir.file("model.sws"), std::ios::binary);
+  CHECK(std::string(std::istreambuf_iterator<char>(f), {}) == first);
+  CHECK(r2.quantized_accuracy == r.quantized_accuracy);
+}
+
+TEST_CASE("pipeline: invalid settings are refused before any file is written") {
+  testing::TempDir dir("pipeline_refused");
+  const Dataset train = make_dataset(mnist().train, 100), test = make_dataset(mnist().test, 100);
+  Mlp net(1);
+  PipelineSettings settings = preset_settings("mlp");
+  settings.retrain.prior.init_sigma = -1;
+  PipelineRun run;
+  run.out_dir = dir.file("run");
+  CHECK_THROWS_WITH_AS(compress_model(net, settings, train, test, run), doctest::Contains("sigma"), Error);
+  CHECK(!std::filesystem::exists(dir.file("run")));
+  settings = preset_settings("mlp");
+  settings.pretrain.schedule = "linear";
+  CHECK_THROWS_WITH_AS(compress_model(net, settings, train, test, run), doctest::Contains("schedule"), Error);
+}
