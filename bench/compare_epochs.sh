@@ -12,7 +12,8 @@ for round in $(seq 1 "$rounds"); do
   for which in old new; do
     bin=$old; [[ $which == new ]] && bin=$new
     for model in lenet300 lenet5; do
-      "$bin" run --model "$model" --pretrain-epochs 1 --retrain-epochs 1 --assign ml --train-limit 12000 \
+      "$bin" run --model "$model" --pretrain-epochs 1 --retrain-epochs 1 --assign ml --retrain-rule fixed --max-drop 1 \
+        --train-limit 12000 \
         --test-limit 500 --threads 2 --no-figures --data "$data" --out "$tmp/$which-$model" >/dev/null 2>&1
       python3 -c "
 import json, sys; m = json.load(open(sys.argv[1]))

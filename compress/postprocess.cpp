@@ -7,19 +7,21 @@
 #include <set>
 #include <string>
 
+#include "compress/quantization_gap.h"
 #include "core/error.h"
 
 namespace sws {
 
 void validate(const PostprocessSettings& s) {
-  SWS_CHECK(s.merge_kl >= 0 && std::isfinite(s.merge_kl), "--merge-kl must be >= 0");
+  validate(s.snap);
   SWS_CHECK(s.finetune.epochs >= 0, "--finetune-epochs must be >= 0");
   SWS_CHECK(s.finetune.batch >= 1, "--finetune-batch must be at least 1");
   SWS_CHECK(s.finetune.lr > 0 && std::isfinite(s.finetune.lr), "--finetune-lr must be positive");
 }
 
 nlohmann::json to_json(const PostprocessSettings& s) {
-  return {{"merge_kl", s.merge_kl}, {"assignment", s.rule == Assignment::MaximumAPosteriori ? "map" : "ml"},
+  return {{"merge_kl", s.snap.merge_kl}, {"merge_widths", s.snap.merge_widths},
+          {"assignment", s.snap.rule == Assignment::MaximumAPosteriori ? "map" : "ml"},
           {"finetune_epochs", s.finetune.epochs}, {"finetune_batch", s.finetune.batch},
           {"finetune_lr", s.finetune.lr}, {"seed", s.finetune.seed}};
 }
@@ -41,9 +43,10 @@ PostprocessResult postprocess(Module& model, const GaussianMixturePrior& prior, 
   const auto start = std::chrono::steady_clock::now();
   PostprocessResult r;
   const auto before = accuracies(model, run);
-  const Mixture learned{prior.means(), prior.precisions(), prior.mixing_proportions()};
-  const Mixture merged = merge_components(learned, settings.merge_kl);
-  assign_to_means(model.parameters(), merged, settings.rule);
+  const Mixture learned = learned_mixture(prior);
+  const Mixture merged = merged_mixture(learned, settings.snap);
+  r.components_merged = static_cast<int64_t>(learned.size() - merged.size());
+  assign_to_means(model.parameters(), merged, settings.snap.rule);
   const auto snapped = accuracies(model, run);
   auto after = snapped;
   if (settings.finetune.epochs > 0) {
@@ -73,9 +76,9 @@ PostprocessResult postprocess(Module& model, const GaussianMixturePrior& prior, 
     tensors.push_back({{"name", a.name}, {"parameters", a.parameters}, {"nonzeros", a.nonzeros},
                        {"distinct_values", a.distinct}, {"fillers", a.fillers}, {"index_bits", a.index_bits},
                        {"value_bits", a.value_bits}, {"codebook_bits", a.codebook_bits}, {"gap_bits", a.gap_bits}});
-  SWS_CHECK(nonzeros > 0, "post-processing assigned every weight to the zero component: the mixture collapsed "
-                          "onto zero (accuracy " + std::to_string(100 * r.accuracy_after) + "%). Retrain longer "
-                          "(--retrain-epochs), or with a smaller --tau or --pi0.");
+  if (nonzeros == 0 && run.observer.on_note)
+    run.observer.on_note("post-processing assigned every weight to the zero component: the mixture collapsed onto "
+                         "zero (retrain longer, or with a smaller --tau or --pi0)");
   r.nonzero_fraction = total ? static_cast<double>(nonzeros) / total : 0.0;
   r.distinct_values = static_cast<int64_t>(distinct.size());
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -89,9 +92,8 @@ PostprocessResult postprocess(Module& model, const GaussianMixturePrior& prior, 
                {"parameters", total},
                {"distinct_values", r.distinct_values},
                {"components_after_merge", merged.size()},
+               {"components_merged", r.components_merged},
                {"components", components},
-               {"merge_kl", settings.merge_kl},
-               {"assignment", settings.rule == Assignment::MaximumAPosteriori ? "map" : "ml"},
                {"settings", to_json(settings)},
                {"tensors", tensors},
                {"seconds", r.seconds}};

@@ -14,9 +14,8 @@ namespace sws {
 
 // Every setting of post-processing; `sws run` and `sws quantize` take each from a flag.
 struct PostprocessSettings {
-  double merge_kl = 1e-10;  // merge components closer than this (the tutorial's threshold): --merge-kl
-  Assignment rule = Assignment::MaximumAPosteriori;  // --assign map | ml
-  CodebookFinetuneSettings finetune;                 // epochs 0: the paper's post-processing, nothing more
+  SnapSettings snap;                  // merging (by KL, within widths) and the assignment rule
+  CodebookFinetuneSettings finetune;  // epochs 0: the paper's post-processing, nothing more
 };
 
 // Throws sws::Error naming the first invalid setting.
@@ -28,6 +27,7 @@ nlohmann::json to_json(const PostprocessSettings& settings);
 // What post-processing measured and produced.
 struct PostprocessResult {
   double accuracy_before = 0, accuracy_after = 0;  // the first evaluation's accuracy (0 without one)
+  int64_t components_merged = 0;                    // learned components minus those left after merging
   double nonzero_fraction = 0, seconds = 0;  // of all parameters; the stage's time
   int64_t distinct_values = 0;  // distinct non-zero values over the whole model
   PaperAccount account;         // the paper's accounting (compress/paper_accounting.h)

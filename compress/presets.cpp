@@ -1,5 +1,7 @@
 #include "compress/presets.h"
 
+#include "core/error.h"
+
 namespace sws {
 
 PipelineSettings preset_settings(const std::string& model) {
@@ -26,11 +28,19 @@ PipelineSettings preset_settings(const std::string& model) {
   return s;
 }
 
+const std::vector<std::string>& preset_names() {
+  static const std::vector<std::string> names{"lenet300", "lenet5", "tutorial"};
+  return names;
+}
+
 void set_seed(PipelineSettings& s, uint64_t seed) {
   s.pretrain.seed = s.retrain.seed = s.postprocess.finetune.seed = seed;
 }
 
 void validate(const PipelineSettings& s) {
+  SWS_CHECK(s.validation_fraction > 0 && s.validation_fraction < 1,
+            "--validation-fraction must lie strictly between 0 and 1, got " + std::to_string(s.validation_fraction));
+  SWS_CHECK(s.max_accuracy_drop >= 0 && s.max_accuracy_drop <= 1, "--max-drop must lie between 0 and 1 (a fraction: 0.02 is 2 points)");
   validate(s.pretrain);
   validate(s.retrain);
   validate(s.postprocess);

@@ -13,7 +13,7 @@ void validate(const PretrainSettings& s) {
                                " (--pretrain-epochs; --epochs of sws pretrain)");
   SWS_CHECK(s.batch >= 1, "the pretraining batch must be at least 1, got " + std::to_string(s.batch) +
                               " (--pretrain-batch; --batch of sws pretrain)");
-  SWS_CHECK(s.lr > 0 && std::isfinite(s.lr), "the pretraining learning rate must be a positive number (--pretrain-lr)");
+  SWS_CHECK(s.lr > 0 && std::isfinite(s.lr), "the pretraining learning rate must be a positive number (--pretrain-lr; --lr of sws pretrain)");
   SWS_CHECK(s.schedule == "constant" || s.schedule == "cosine",
             "the pretraining schedule must be constant or cosine, got '" + s.schedule + "'");
 }
@@ -30,7 +30,7 @@ PretrainResult pretrain(Module& model, const PretrainSettings& s, const Dataset&
   Adam adam({{"weights", model.named_parameters(), {}}}, AdamDefaults{s.lr});
   TrainingLoopOptions o;
   o.stage = "pretraining", o.epochs = s.epochs, o.batch = s.batch, o.shuffle_seed = s.seed ^ 0x5eedda7aULL;
-  o.hint = "try a smaller learning rate (--lr)";
+  o.hint = "try a smaller learning rate (--pretrain-lr; --lr of sws pretrain)";
   o.checkpoint = run.checkpoint, o.resume = run.resume, o.settings = settings, o.evaluations = run.evaluations;
   const int64_t steps_per_epoch = (train.size() + s.batch - 1) / s.batch, total_steps = steps_per_epoch * s.epochs;
   if (run.observer.on_note)

@@ -1,5 +1,6 @@
 #include "compress/quantize.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <set>
@@ -14,26 +15,49 @@ double gaussian_kl(double mu_a, double lambda_a, double mu_b, double lambda_b) {
   return 0.5 * std::log(lambda_a / lambda_b) + 0.5 * lambda_b * (1.0 / lambda_a + d * d) - 0.5;
 }
 
-Mixture merge_components(const Mixture& in, double threshold) {
+namespace {
+
+// Merges component b into a (a < b): pi-weighted mean and variance (PAPER.md); a merge with the
+// zero component (a = 0) keeps mean 0 and index 0.
+void merge_pair(Mixture& m, size_t a, size_t b) {
+  const double pi = m.pi[a] + m.pi[b];
+  const double mu = a == 0 ? 0.0 : (m.pi[a] * m.mu[a] + m.pi[b] * m.mu[b]) / pi;
+  const double var = (m.pi[a] / m.lambda[a] + m.pi[b] / m.lambda[b]) / pi;
+  m.mu[a] = mu, m.lambda[a] = 1.0 / var, m.pi[a] = pi;
+  m.mu.erase(m.mu.begin() + b), m.lambda.erase(m.lambda.begin() + b), m.pi.erase(m.pi.begin() + b);
+}
+
+// Merges the closest pair by `distance` (i < j) while that distance is below `threshold`.
+template <typename Distance>
+Mixture merge_closest_while(const Mixture& in, double threshold, Distance distance) {
   Mixture m = in;
   while (m.size() > 1) {
     double best = std::numeric_limits<double>::infinity();
     size_t a = 0, b = 0;
     for (size_t i = 0; i < m.size(); ++i)
-      for (size_t j = i + 1; j < m.size(); ++j) {
-        const double kl = std::max(gaussian_kl(m.mu[i], m.lambda[i], m.mu[j], m.lambda[j]),
-                                   gaussian_kl(m.mu[j], m.lambda[j], m.mu[i], m.lambda[i]));
-        if (kl < best) best = kl, a = i, b = j;
-      }
+      for (size_t j = i + 1; j < m.size(); ++j)
+        if (const double d = distance(m, i, j); d < best) best = d, a = i, b = j;
     if (!(best < threshold)) break;
-    // pi-weighted mean and variance (PAPER.md); b > a, so a zero component stays at index 0.
-    const double pi = m.pi[a] + m.pi[b];
-    const double mu = a == 0 ? 0.0 : (m.pi[a] * m.mu[a] + m.pi[b] * m.mu[b]) / pi;
-    const double var = (m.pi[a] / m.lambda[a] + m.pi[b] / m.lambda[b]) / pi;
-    m.mu[a] = mu, m.lambda[a] = 1.0 / var, m.pi[a] = pi;
-    m.mu.erase(m.mu.begin() + b), m.lambda.erase(m.lambda.begin() + b), m.pi.erase(m.pi.begin() + b);
+    merge_pair(m, a, b);
   }
   return m;
+}
+
+}  // namespace
+
+Mixture merge_components(const Mixture& in, double threshold) {
+  // The larger KL divergence of the two directions.
+  return merge_closest_while(in, threshold, [](const Mixture& m, size_t i, size_t j) {
+    return std::max(gaussian_kl(m.mu[i], m.lambda[i], m.mu[j], m.lambda[j]),
+                    gaussian_kl(m.mu[j], m.lambda[j], m.mu[i], m.lambda[i]));
+  });
+}
+
+Mixture merge_within_widths(const Mixture& in, double widths) {
+  // The means' distance in units of the narrower component's sigma.
+  return merge_closest_while(in, widths, [](const Mixture& m, size_t i, size_t j) {
+    return std::abs(m.mu[i] - m.mu[j]) * std::sqrt(std::max(m.lambda[i], m.lambda[j]));
+  });
 }
 
 void assign_to_means(const std::vector<Tensor>& weights, const Mixture& m, Assignment rule) {
@@ -59,6 +83,15 @@ void assign_to_means(const std::vector<Tensor>& weights, const Mixture& m, Assig
     }
     if (!w.same(target)) Tensor(target).copy_(w);  // a handle to the same data
   }
+}
+
+void validate(const SnapSettings& s) {
+  SWS_CHECK(s.merge_kl >= 0 && std::isfinite(s.merge_kl), "--merge-kl must be >= 0");
+  SWS_CHECK(s.merge_widths >= 0 && std::isfinite(s.merge_widths), "--merge-widths must be >= 0");
+}
+
+Mixture merged_mixture(const Mixture& learned, const SnapSettings& s) {
+  return merge_within_widths(merge_components(learned, s.merge_kl), s.merge_widths);
 }
 
 std::vector<TensorStats> sparsity_stats(const NamedTensors& tensors) {

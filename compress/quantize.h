@@ -25,6 +25,12 @@ double gaussian_kl(double mu_a, double lambda_a, double mu_b, double lambda_b);
 // index 0.
 Mixture merge_components(const Mixture& m, double threshold);
 
+// Repeatedly merges the pair of components whose means lie closest in units of the narrower
+// one's standard deviation, |mu_a - mu_b| sqrt(max(lambda_a, lambda_b)), while that distance is
+// below `widths` (1: each mean lies within one sigma of the other's): components a weight cannot
+// tell apart become one, with the moments of merge_components. 0 merges nothing.
+Mixture merge_within_widths(const Mixture& m, double widths);
+
 // How assign_to_means picks a weight's component: with the mixing proportions (MAP, the paper's)
 // or without them (maximum likelihood).
 enum class Assignment { MaximumAPosteriori, MaximumLikelihood };
@@ -33,6 +39,20 @@ enum class Assignment { MaximumAPosteriori, MaximumLikelihood };
 // pi term dropped for maximum likelihood; ties to the lower j); the zero component gives exactly
 // 0. In place; throws sws::Error unless every tensor is contiguous F32 on the CPU.
 void assign_to_means(const std::vector<Tensor>& weights, const Mixture& m, Assignment rule);
+
+// How post-processing snaps the weights to the learned mixture: merge (by KL, then within
+// widths), then assign. The same settings give the snapped accuracy measured while retraining.
+struct SnapSettings {
+  double merge_kl = 1e-10;    // merge_components' threshold in nats (the tutorial's): --merge-kl
+  double merge_widths = 1.0;  // merge_within_widths' distance in sigmas (0: off): --merge-widths
+  Assignment rule = Assignment::MaximumAPosteriori;  // --assign map | ml
+};
+
+// Throws sws::Error naming the first invalid setting.
+void validate(const SnapSettings& settings);
+
+// The learned mixture merged as `settings` say: merge_components, then merge_within_widths.
+Mixture merged_mixture(const Mixture& learned, const SnapSettings& settings);
 
 // Per tensor: how many entries, non-zeros and distinct non-zero values.
 struct TensorStats {

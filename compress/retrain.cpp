@@ -1,8 +1,12 @@
 #include "compress/retrain.h"
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <cstdio>
 
 #include "autograd/ops.h"
+#include "compress/quantization_gap.h"
 #include "core/error.h"
 #include "optim/adam.h"
 
@@ -18,7 +22,20 @@ void validate(const RetrainSettings& s) {
   for (double lr : {s.lr_weights, s.lr_means, s.lr_log_precisions, s.lr_mixing})
     SWS_CHECK(lr > 0 && std::isfinite(lr),
               "retraining learning rates must be positive (--lr-weights, --lr-means, --lr-log-precisions, --lr-mixing)");
+  SWS_CHECK(s.rule == "fixed" || s.rule == "adaptive", "--retrain-rule must be fixed or adaptive, got '" + s.rule + "'");
+  SWS_CHECK(s.gap_tolerance >= 0 && std::isfinite(s.gap_tolerance), "--gap-tolerance must be >= 0");
+  SWS_CHECK(s.tau_growth >= 1 && std::isfinite(s.tau_growth), "--tau-growth must be at least 1");
+  SWS_CHECK(s.sigma_anneal > 0 && s.sigma_anneal <= 1, "--sigma-anneal must lie in (0, 1]");
+  SWS_CHECK(s.max_accuracy_loss >= 0 && s.max_accuracy_loss <= 1, "--max-retrain-loss must lie in [0, 1]");
+  SWS_CHECK(s.max_epochs == 0 || s.max_epochs >= s.epochs,
+            "--max-retrain-epochs must be 0 (twice the retraining epochs) or at least the retraining epochs, got " +
+                std::to_string(s.max_epochs));
   validate(s.prior);
+}
+
+int64_t epoch_cap(const RetrainSettings& s) {
+  if (s.rule == "fixed") return s.epochs;
+  return s.max_epochs > 0 ? s.max_epochs : 2 * s.epochs;
 }
 
 nlohmann::json to_json(const RetrainSettings& s) {
@@ -28,10 +45,23 @@ nlohmann::json to_json(const RetrainSettings& s) {
           {"lr_mixing", s.lr_mixing}, {"components", p.components}, {"pi0", p.pi_zero}, {"learn_pi0", p.learn_pi_zero},
           {"pi0_concentration", p.pi_zero_concentration}, {"init", p.init}, {"init_range", p.init_range},
           {"init_sigma", p.init_sigma}, {"alpha_zero", p.alpha_zero}, {"beta_zero", p.beta_zero},
-          {"alpha", p.alpha}, {"beta", p.beta}, {"seed", s.seed}};
+          {"alpha", p.alpha}, {"beta", p.beta}, {"seed", s.seed}, {"rule", s.rule},
+          {"gap_tolerance", s.gap_tolerance}, {"tau_growth", s.tau_growth}, {"sigma_anneal", s.sigma_anneal}, {"max_accuracy_loss", s.max_accuracy_loss},
+          {"max_epochs", epoch_cap(s)}};
 }
 
 std::vector<Tensor> prior_covered_tensors(const Module& model) { return model.parameters(); }
+
+void cap_sigmas(GaussianMixturePrior& prior, double sigma_cap) {
+  if (!(sigma_cap > 0)) return;
+  // sigma_j <= cap  <=>  gamma_j = log lambda_j >= -2 log cap.
+  const double floor = -2.0 * std::log(sigma_cap);
+  std::vector<double> gamma = prior.gamma.to_double_vector();
+  bool changed = false;
+  for (double& g : gamma)
+    if (g < floor) g = floor, changed = true;
+  if (changed) prior.gamma.copy_(Tensor::from_vector(gamma, {static_cast<int64_t>(gamma.size())}, prior.gamma.device()).to(prior.gamma.dtype()));
+}
 
 nlohmann::json prior_snapshot(const GaussianMixturePrior& prior) {
   return {{"means", prior.means()}, {"precisions", prior.precisions()}, {"mixing_proportions", prior.mixing_proportions()}};
@@ -52,8 +82,12 @@ void check_variances(const GaussianMixturePrior& prior, int64_t epoch, int64_t s
 
 }  // namespace
 
-RetrainResult retrain(Module& model, const RetrainSettings& s, const Dataset& train, const StageRun& run) {
+RetrainResult retrain(Module& model, const RetrainSettings& s, const SnapSettings& snap, const Dataset& train,
+                      const StageRun& run) {
   validate(s);
+  validate(snap);
+  SWS_CHECK(s.rule == "fixed" || !run.evaluations.empty(),
+            "adaptive retraining decides on a validation set: give the stage one (StageRun::evaluations)");
   const std::vector<Tensor> weights = prior_covered_tensors(model);
   auto prior = std::make_shared<GaussianMixturePrior>(s.prior, weights);
   // The four groups of the paper; a learned pi_0's logit goes with the mixing logits.
@@ -68,30 +102,65 @@ RetrainResult retrain(Module& model, const RetrainSettings& s, const Dataset& tr
   NamedTensors state = model.named_parameters();
   for (const auto& named : prior->named_parameters()) state.push_back(named);
   TrainingLoopOptions o;
-  o.stage = "retraining", o.epochs = s.epochs, o.batch = s.batch, o.shuffle_seed = s.seed ^ 0x7e7a1be5ULL;
+  o.stage = "retraining", o.epochs = epoch_cap(s), o.batch = s.batch, o.shuffle_seed = s.seed ^ 0x7e7a1be5ULL;
   o.hint = "try a smaller --tau or --lr-weights";
   o.checkpoint = run.checkpoint, o.resume = run.resume, o.settings = settings, o.evaluations = run.evaluations;
   if (run.observer.on_note) {
-    char line[200];
-    std::snprintf(line, sizeof line, "retraining %s: J = %lld, pi0 = %g%s, tau = %g, %lld epochs of %lld steps",
+    char line[300];
+    std::snprintf(line, sizeof line, "retraining %s: J = %lld, pi0 = %g%s, tau = %g, %lld epochs of %lld steps%s",
                   run.architecture.c_str(), static_cast<long long>(s.prior.components), s.prior.pi_zero,
                   s.prior.learn_pi_zero ? " (learned)" : "", s.tau, static_cast<long long>(s.epochs),
-                  static_cast<long long>((train.size() + s.batch - 1) / s.batch));
+                  static_cast<long long>((train.size() + s.batch - 1) / s.batch),
+                  s.rule == "adaptive" ? (", then up to " + std::to_string(epoch_cap(s)) + " while the gap is open").c_str() : "");
     run.observer.on_note(line);
   }
   TrainingLoop loop(o, adam, state, model, run.observer);
   // The prior was initialised from the pretrained weights above, as in an interrupted run; on a
   // resume the loop then gives every learned tensor, the optimiser and the data order their
   // saved values, and the history (the trajectory included) its saved entries.
-  loop.set_initial_history({{"prior_trajectory", nlohmann::json::array({prior_snapshot(*prior)})}});
-  // tau warm-up: linear from tau / warmup to tau over the first epochs.
+  // The adaptive rule's state is "tau_scale" and "sigma_cap" (0: none) in the history, so the
+  // checkpoint carries it.
+  loop.set_initial_history(
+      {{"prior_trajectory", nlohmann::json::array({prior_snapshot(*prior)})}, {"tau_scale", 1.0}, {"sigma_cap", 0.0}});
+  const nlohmann::json& rule_state = loop.history();
+  // tau warm-up: linear from tau / warmup to tau over the first epochs; then the rule's scale.
   auto tau_of = [&](int64_t epoch) {
-    return s.tau_warmup_epochs > 0 ? s.tau * std::min(1.0, double(epoch) / s.tau_warmup_epochs) : s.tau;
+    const double warm = s.tau_warmup_epochs > 0 ? std::min(1.0, double(epoch) / s.tau_warmup_epochs) : 1.0;
+    return s.tau * warm * rule_state.at("tau_scale").get<double>();
   };
-  loop.after_step = [&](const TrainingStep& step) { check_variances(*prior, step.epoch, step.step); };
+  loop.after_step = [&](const TrainingStep& step) {
+    cap_sigmas(*prior, rule_state.at("sigma_cap").get<double>());
+    check_variances(*prior, step.epoch, step.step);
+  };
+  const std::string decided_on = run.evaluations.empty() ? "" : run.evaluations.front().first;
   loop.on_epoch = [&](EpochEnd& e) {
     e.record["tau"] = tau_of(e.epoch);
     e.history["prior_trajectory"].push_back(prior_snapshot(*prior));
+    if (decided_on.empty()) return;
+    // The quantisation gap on the decision set, and the rule.
+    const auto start = std::chrono::steady_clock::now();
+    const double snapped = snapped_accuracy(model, *prior, snap, *run.evaluations.front().second);
+    e.record["snapped_" + decided_on] = snapped;
+    e.record["snap_seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    e.shown.push_back("snapped_" + decided_on);
+    const double accuracy = e.record.at(decided_on).get<double>(), gap = accuracy - snapped;
+    if (s.rule != "adaptive" || e.epoch < s.epochs) return;
+    if (e.epoch == s.epochs) e.history["accuracy_after_minimum"] = accuracy;
+    const bool closed = gap <= s.gap_tolerance;
+    const bool costly = accuracy < e.history.at("accuracy_after_minimum").get<double>() - s.max_accuracy_loss;
+    if (closed || costly || e.epoch == epoch_cap(s)) {
+      e.stop = true;
+      e.history["stop_reason"] = closed ? "gap closed" : costly ? "accuracy falling" : "epoch cap";
+      return;
+    }
+    e.history["tau_scale"] = e.history.at("tau_scale").get<double>() * s.tau_growth;
+    if (s.sigma_anneal < 1) {
+      const std::vector<double> lambda = prior->precisions();
+      const double widest = 1.0 / std::sqrt(*std::min_element(lambda.begin(), lambda.end()));
+      const double cap = e.history.at("sigma_cap").get<double>();
+      e.history["sigma_cap"] = s.sigma_anneal * (cap > 0 ? std::min(cap, widest) : widest);
+      cap_sigmas(*prior, e.history["sigma_cap"].get<double>());
+    }
   };
   const double n = static_cast<double>(train.size());
   const nlohmann::json& history = loop.run(train, [&](const TrainingStep& step) {
@@ -106,6 +175,9 @@ RetrainResult retrain(Module& model, const RetrainSettings& s, const Dataset& tr
   r.accuracy = run.evaluations.empty() ? 0.0 : last.value(run.evaluations.front().first, 0.0);
   r.seconds = loop.seconds();
   r.metrics = {{"stage", "retrained"}, {"seconds", r.seconds}, {"epochs", history.at("epochs")},
+               {"epochs_run", history.at("epochs").size()}, {"tau_scale", history.at("tau_scale")},
+               {"sigma_cap", history.at("sigma_cap")},
+               {"stop_reason", history.value("stop_reason", s.rule == "fixed" ? "fixed schedule" : "")},
                {"prior_trajectory", history.at("prior_trajectory")}, {"settings", settings}};
   r.metrics.update(final_accuracies(run, last));
   return r;

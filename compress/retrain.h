@@ -8,12 +8,13 @@
 #include <nlohmann/json.hpp>
 
 #include "compress/gaussian_mixture_prior.h"
+#include "compress/quantize.h"
 #include "compress/stage_run.h"
 
 namespace sws {
 
-// Every setting of retraining. The defaults are the paper's (LeNet-300-100; compress/presets.h
-// has the three nets' presets); `sws run` takes each from a flag.
+// Every setting of retraining. The defaults are the paper's settings with the tutorial's 30
+// epochs (compress/presets.h has the three nets' presets); `sws run` takes each from a flag.
 struct RetrainSettings {
   int64_t epochs = 30;             // --retrain-epochs (sws retrain: --epochs)
   int64_t batch = 256;             // --batch
@@ -23,7 +24,26 @@ struct RetrainSettings {
   double lr_weights = 5e-4, lr_means = 1e-4, lr_log_precisions = 3e-3, lr_mixing = 3e-3;
   PriorOptions prior;              // J, pi_0, initialisation, the Gamma and Beta hyper-priors
   uint64_t seed = 1;               // seeds the data order
+  // When retraining ends: "fixed" runs exactly `epochs` epochs (the paper's schedule);
+  // "adaptive" runs at least `epochs` and then goes on while the quantisation gap (unquantised
+  // minus snapped accuracy on the first evaluation set, the validation split) exceeds
+  // gap_tolerance, up to max_epochs (0: 2 x epochs); after every such epoch tau is multiplied by
+  // tau_growth and every component's sigma is capped at sigma_anneal x the widest one's (the
+  // variances annealed, so that weights resting in a wide bell must choose a mean). 1 turns
+  // either off. It stops early when the unquantised validation accuracy has fallen more than
+  // max_accuracy_loss below its value after `epochs` (closing the gap is then costing the model
+  // itself: post-processing and its failure check judge the result). --retrain-rule,
+  // --gap-tolerance, --tau-growth, --sigma-anneal, --max-retrain-loss, --max-retrain-epochs.
+  std::string rule = "adaptive";
+  double gap_tolerance = 0.005;
+  double tau_growth = 1.25;
+  double sigma_anneal = 0.9;
+  double max_accuracy_loss = 0.01;
+  int64_t max_epochs = 0;
 };
+
+// The epoch cap a (validated) setting implies: epochs for "fixed", max_epochs (or 2 x epochs) for "adaptive".
+int64_t epoch_cap(const RetrainSettings& settings);
 
 // Throws sws::Error naming the first invalid setting (the prior's included).
 void validate(const RetrainSettings& settings);
@@ -40,11 +60,19 @@ struct RetrainResult {
 };
 
 // Retrains `model` in place from its current (pretrained) weights; the prior covers every
-// parameter (prior_covered_tensors) and is initialised from them.
-RetrainResult retrain(Module& model, const RetrainSettings& settings, const Dataset& train, const StageRun& run);
+// parameter (prior_covered_tensors) and is initialised from them. After every epoch, besides
+// run.evaluations' accuracies, the accuracy of the snapped model (`snap`: as post-processing
+// will snap it; compress/quantization_gap.h) on the first evaluation set is recorded as
+// "snapped_<name>" ("snapped_validation_accuracy"). The adaptive rule needs that set.
+RetrainResult retrain(Module& model, const RetrainSettings& settings, const SnapSettings& snap, const Dataset& train,
+                      const StageRun& run);
 
 // Every weight and bias of a model: the tensors the prior covers.
 std::vector<Tensor> prior_covered_tensors(const Module& model);
+
+// Caps every component's standard deviation at sigma_cap (raises gamma_j to -2 log sigma_cap
+// where it is below), in place; sigma_cap <= 0 does nothing. The adaptive rule's annealing.
+void cap_sigmas(GaussianMixturePrior& prior, double sigma_cap);
 
 // The mixture as stored per epoch: {"means", "precisions", "mixing_proportions"}.
 nlohmann::json prior_snapshot(const GaussianMixturePrior& prior);

@@ -16,7 +16,9 @@ namespace sws {
 struct StageRun {
   std::string architecture = "model";  // the model's name, in the settings and the files' metadata
   std::string checkpoint;              // the per-epoch resume file (optim/resume.h); "" = none
-  bool resume = false;                 // continue from `checkpoint` when it exists
+  // Continue from `checkpoint` when it exists. The checkpoint records the thread count: call
+  // set_num_threads(stage_thread_count(0, true, {checkpoint})) (optim/resume.h) first to take it.
+  bool resume = false;
   // Accuracy on each dataset after every epoch, stored under its name ("test_accuracy").
   std::vector<std::pair<std::string, const Dataset*>> evaluations;
   TrainingObserver observer;           // optim/console_observer.h prints; empty = quiet

@@ -1,5 +1,6 @@
 #include "nn/dataset.h"
 
+#include <cmath>
 #include <cstring>
 
 #include "autograd/grad_mode.h"
@@ -18,6 +19,18 @@ Dataset make_dataset(const MnistSplit& split, int64_t limit) {
   for (int64_t i = 0; i < n * pixels; ++i) x[i] = split.images.pixels[i] / 255.0f;
   for (int64_t i = 0; i < n; ++i) y[i] = split.labels.labels[i];
   return d;
+}
+
+DataSplit split_validation(const Dataset& data, double fraction) {
+  SWS_CHECK(fraction >= 0 && fraction < 1, "the validation fraction must lie in [0, 1), got " + std::to_string(fraction));
+  const int64_t n = data.size(), held = static_cast<int64_t>(std::llround(fraction * n));
+  SWS_CHECK(fraction == 0 || held >= 1, "a validation fraction of " + std::to_string(fraction) + " of " +
+                                           std::to_string(n) + " images holds out none: use more images or a larger fraction");
+  SWS_CHECK(n - held >= 1, "the validation split leaves no training image (" + std::to_string(n) + " images)");
+  DataSplit s;
+  s.train = {data.images.rows(0, n - held), data.labels.rows(0, n - held)};
+  if (held > 0) s.validation = {data.images.rows(n - held, held), data.labels.rows(n - held, held)};
+  return s;
 }
 
 void gather_batch(const Dataset& data, const std::vector<int64_t>& order, int64_t start, int64_t count,
@@ -47,6 +60,28 @@ void gather_batch(const Dataset& data, const std::vector<int64_t>& order, int64_
     out[i] = labels[j];
   }
   if (!on_host) x.copy_(hx), y.copy_(hy);
+}
+
+void check_model_fits(Module& model, const Dataset& data) {
+  SWS_CHECK(data.size() > 0, "the dataset is empty");
+  int32_t largest = 0;
+  const int32_t* labels = data.labels.data<int32_t>();
+  for (int64_t i = 0; i < data.size(); ++i) largest = std::max(largest, labels[i]);
+  NoGradGuard no_grad;
+  const std::vector<Tensor> params = model.parameters();
+  const Device device = params.empty() ? Device::cpu() : params.front().device();
+  Tensor images = data.images.rows(0, std::min<int64_t>(2, data.size()));
+  if (!device.is_cpu()) images = images.to(device);
+  Tensor logits;
+  try {
+    logits = model(images);
+  } catch (const Error& e) {
+    throw Error("the model does not fit the data (examples " + shape_str(images.shape()) + "): " + e.what());
+  }
+  SWS_CHECK(logits.dim() == 2 && logits.size(0) == images.size(0) && logits.size(1) > largest,
+            "the model does not fit the data: for examples " + shape_str(images.shape()) + " it returns " +
+                describe(logits) + ", but logits [" + std::to_string(images.size(0)) + ", C] with C > " +
+                std::to_string(largest) + " (the largest label) are needed");
 }
 
 double evaluate_accuracy(Module& model, const Dataset& data, int64_t batch) {

@@ -20,12 +20,29 @@ struct Dataset {
 // when limit > 0.
 Dataset make_dataset(const MnistSplit& split, int64_t limit = 0);
 
+// A training set and the validation set held out from it.
+struct DataSplit {
+  Dataset train;       // the first examples: what training sees (N in tau / N is its size)
+  Dataset validation;  // the last ones: what every decision of the pipeline is made on
+};
+
+// Holds out the last round(fraction x N) examples of `data` as its validation set (views, no
+// copy; deterministic). fraction 0 leaves the validation set empty. Throws sws::Error unless
+// 0 <= fraction < 1 and at least one example is left for training (and, for fraction > 0, at
+// least one held out).
+DataSplit split_validation(const Dataset& data, double fraction);
+
 // Copies examples order[start .. start+count) into x [count, ...] and y [count]: contiguous F32 /
 // I32 tensors of that batch size on any one device (else sws::Error; reusing them avoids
 // allocation in the training loop). A GPU batch is gathered on the host and copied once.
 // Indices outside the dataset are an sws::Error.
 void gather_batch(const Dataset& data, const std::vector<int64_t>& order, int64_t start,
                   int64_t count, Tensor& x, Tensor& y);
+
+// Runs `model` on the first two examples of `data` without gradients and throws sws::Error unless
+// it returns F32 logits [2, C] with C above every label of `data` (sizes that do not fit the
+// data are refused before any training, naming both).
+void check_model_fits(Module& model, const Dataset& data);
 
 // Fraction in [0, 1] of examples whose arg-max logit (first on ties) equals the label, in
 // batches of `batch`, under NoGradGuard; 0 for an empty dataset. The model must return F32

@@ -84,9 +84,12 @@ std::string model_name_problem(const std::string& name) {
     if (known == name) return "";
   if (is_mlp_name(name)) {
     const std::vector<int64_t> sizes = mlp_sizes(name);
-    bool positive = sizes.size() >= 2;
-    for (int64_t n : sizes) positive = positive && n >= 1;
-    if (positive) return "";
+    bool positive = sizes.size() >= 2, small = true;
+    for (int64_t n : sizes) positive = positive && n >= 1, small = small && n <= 65536;
+    if (positive && small) return "";
+    if (positive)
+      return "model '" + name + "': a layer size above 65536 (this is a guard against typos; build larger "
+             "nets in code)";
     return "malformed model '" + name + "': an MLP is given by two or more layer sizes of at least 1 joined by '-', "
            "for example mlp:784-128-64-10";
   }

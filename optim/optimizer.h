@@ -36,6 +36,8 @@ class Optimizer {
   void save(const std::string& path) const;
   // Reads a file written by save() and calls load_state(); errors are prefixed with `path`.
   void load(const std::string& path);
+  // Every parameter this optimiser updates (handles), in group order.
+  std::vector<Tensor> parameters() const { return all_parameters(); }
 
  protected:
   // Every parameter handled, in group order, for zero_grad().

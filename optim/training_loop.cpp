@@ -1,5 +1,6 @@
 #include "optim/training_loop.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
@@ -25,6 +26,13 @@ TrainingLoop::TrainingLoop(TrainingLoopOptions options, Optimizer& optimizer, Na
   SWS_CHECK(options_.epochs >= 1, options_.stage + ": epochs must be at least 1, got " + std::to_string(options_.epochs));
   SWS_CHECK(options_.batch >= 1, options_.stage + ": batch must be at least 1, got " + std::to_string(options_.batch));
   SWS_CHECK(!state_.empty(), options_.stage + ": nothing to train (no tensors given)");
+  for (const Tensor& p : optimizer_.parameters()) {
+    bool covered = false;
+    for (const auto& named : state_) covered = covered || named.second.same(p);
+    SWS_CHECK(covered, options_.stage + ": the optimiser updates a tensor (" + describe(p) +
+                           ") that the loop's state lacks; pass every tensor it updates, by name, so that a "
+                           "checkpoint holds their values");
+  }
 }
 
 void TrainingLoop::set_initial_history(nlohmann::json history) {
@@ -42,6 +50,8 @@ nlohmann::json TrainingLoop::last_record() const {
 const nlohmann::json& TrainingLoop::run(const Dataset& train, const std::function<StepLoss(const TrainingStep&)>& loss_fn) {
   const int64_t n = train.size();
   SWS_CHECK(n > 0, options_.stage + ": the training set is empty");
+  SWS_CHECK(!ran_, options_.stage + ": a TrainingLoop runs once; make a new one for another run");
+  ran_ = true;
   const TrainingLoopOptions& o = options_;
   Rng data_rng(o.shuffle_seed);
   if (!history_.contains("epochs")) history_["epochs"] = nlohmann::json::array();
@@ -51,7 +61,8 @@ const nlohmann::json& TrainingLoop::run(const Dataset& train, const std::functio
       SWS_CHECK(resumed.epochs_done <= o.epochs, o.checkpoint + ": holds " + std::to_string(resumed.epochs_done) +
                                                      " epochs, more than this run's " + std::to_string(o.epochs));
       SWS_CHECK(resumed.history.is_object() && resumed.history.contains("epochs"),
-                o.checkpoint + ": malformed resume history (no per-epoch records)");
+                o.checkpoint + ": written by an older sws (its history has no per-epoch records); start afresh "
+                               "without --resume");
       data_rng.set_state(resumed.rng_state);
       history_ = resumed.history;
       resumed_epochs_ = resumed.epochs_done;
@@ -73,7 +84,8 @@ const nlohmann::json& TrainingLoop::run(const Dataset& train, const std::functio
   batch_tensors(std::min(o.batch, n), x, y);
   const auto run_start = std::chrono::steady_clock::now();
   int64_t global_step = resumed_epochs_ * steps_per_epoch;
-  for (int64_t epoch = resumed_epochs_ + 1; epoch <= o.epochs; ++epoch) {
+  const bool stopped = history_.contains("stopped_after");
+  for (int64_t epoch = resumed_epochs_ + 1; epoch <= o.epochs && !stopped; ++epoch) {
     const auto epoch_start = std::chrono::steady_clock::now();
     const std::vector<int64_t> order = data_rng.permutation(n);
     // Per-example sums of the averaged terms, last values of the others, in the callback's order.
@@ -104,7 +116,8 @@ const nlohmann::json& TrainingLoop::run(const Dataset& train, const std::functio
         for (const LossTerm& t : result.terms) sums.emplace_back(t.name, 0.0), averaged.push_back(t.averaged);
       SWS_CHECK(sums.size() == result.terms.size(), o.stage + ": the loss callback changed its terms between steps");
       for (size_t i = 0; i < sums.size(); ++i) {
-        const double v = result.terms[i].value.item();
+        // A term that is the loss itself reuses the value read above (one device sync less).
+        const double v = result.terms[i].value.same(result.loss) ? value : result.terms[i].value.item();
         sums[i].second = averaged[i] ? sums[i].second + v * s.count : v;
       }
       if (observer_.on_step) {
@@ -129,9 +142,11 @@ const nlohmann::json& TrainingLoop::run(const Dataset& train, const std::functio
     if (on_epoch) on_epoch(end);
     if (observer_.on_epoch) observer_.on_epoch(end);
     history_["epochs"].push_back(std::move(record));
+    if (end.stop) history_["stopped_after"] = epoch;
     run_seconds_ = seconds_since(run_start);
     if (!o.checkpoint.empty())
       save_resume_state(o.checkpoint, {epoch, data_rng.state(), o.settings, history_, seconds()}, state_, optimizer_);
+    if (end.stop) break;
   }
   run_seconds_ = seconds_since(run_start);
   return history_;

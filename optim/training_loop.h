@@ -5,7 +5,7 @@
 // at that step, naming the epoch, the step and the tensor; the previous epoch's checkpoint is
 // then the newest file on disk.
 //
-//   TrainingLoop loop(options, adam, net.named_parameters());
+//   TrainingLoop loop(options, adam, net.named_parameters(), net);
 //   loop.run(train, [&](const TrainingStep& s) {
 //     Tensor loss = cross_entropy(net(s.x), s.y);
 //     return StepLoss{loss, {{"train_loss", loss}}};
@@ -57,13 +57,15 @@ struct StepProgress {
 
 // Reported after every epoch, before the checkpoint is written. `record` is the epoch's entry of
 // the history ({"epoch", the terms, the evaluations, "train_seconds"}); an observer may add keys
-// to it and to `history` (both are saved in the checkpoint and restored on resume).
+// to it and to `history` (both are saved in the checkpoint and restored on resume). Both are
+// references valid during the call only.
 struct EpochEnd {
   std::string stage;                           // as in StepProgress
   int64_t epoch = 0, epochs = 0, examples = 0;  // 1-based epoch; training examples per epoch
   nlohmann::json& record;                      // this epoch's entry, stored after the observers
   nlohmann::json& history;                     // {"epochs": [earlier records], ...}
   std::vector<std::string> shown;  // the record's keys worth printing, in order (terms, then evaluations)
+  bool stop = false;               // set by a hook: this epoch is the run's last (saved with the checkpoint)
 };
 
 // Callbacks a program passes to follow a run; any may be empty. optim/console_observer.h prints.
@@ -91,7 +93,8 @@ struct TrainingLoopOptions {
 // for NaN and infinity after every backward (their gradients) and every step (their values).
 class TrainingLoop {
  public:
-  // Throws sws::Error for epochs or batch below 1.
+  // Throws sws::Error for epochs or batch below 1, or when the optimiser updates a tensor that
+  // `state` lacks (a resume would restore its moments but not its values).
   TrainingLoop(TrainingLoopOptions options, Optimizer& optimizer, NamedTensors state, Module& model,
                TrainingObserver observer = {});
   // Called before each step's loss (a learning-rate schedule, a tau schedule).
@@ -104,11 +107,15 @@ class TrainingLoop {
 
   // The history the run starts with when it does not resume (an object; "epochs" is added).
   void set_initial_history(nlohmann::json history);
-  // Runs the remaining epochs (all of them, or those after the checkpoint's); returns the
-  // history: {"epochs": [record per epoch], ...whatever the stage added}.
+  // Once per loop (a second call is an sws::Error). Runs the remaining epochs (all of them, or those after the checkpoint's, none when the
+  // checkpoint's run had stopped: EpochEnd::stop) up to options.epochs; returns the history:
+  // {"epochs": [record per epoch], "stopped_after": epoch when a hook stopped the run, ...whatever
+  // the stage added}.
   const nlohmann::json& run(const Dataset& train, const std::function<StepLoss(const TrainingStep&)>& loss);
   // The last epoch's record (empty before the first).
   nlohmann::json last_record() const;
+  // The history so far (restored from the checkpoint once run() has started).
+  const nlohmann::json& history() const { return history_; }
   // Epochs finished before run() started (from the checkpoint), and the seconds they took.
   int64_t resumed_epochs() const { return resumed_epochs_; }
   // Training seconds of the whole run, those before a resume included.
@@ -122,6 +129,7 @@ class TrainingLoop {
   TrainingObserver observer_;
   nlohmann::json history_ = nlohmann::json::object();
   int64_t resumed_epochs_ = 0;
+  bool ran_ = false;
   double resumed_seconds_ = 0, run_seconds_ = 0;
 };
 

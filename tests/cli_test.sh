@@ -99,8 +99,8 @@ expect "quantize: a checkpoint is not a prior" 1 "not a prior file" -- \
 # The whole pipeline on 5,000 real digits. Short retraining cannot cluster the weights yet, so
 # maximum-likelihood assignment is used: the test checks every stage and file, not the paper's rates.
 expect "run: all three stages on a small subset" 0 "wrote .*report.md" -- \
-  "$sws" run --model lenet300 --pretrain-epochs 3 --retrain-epochs 2 --assign ml --train-limit 5000 --test-limit 1000 \
-  --out "$tmp/pipe" --data "$data"
+  "$sws" run --model lenet300 --pretrain-epochs 3 --retrain-epochs 2 --assign ml --retrain-rule fixed --max-drop 1 --merge-widths 0 \
+  --train-limit 5000 --test-limit 1000 --out "$tmp/pipe" --data "$data"
 for f in pretrained.safetensors retrained.safetensors quantized.safetensors model.sws prior.safetensors metrics.json report.md; do
   [[ -s $tmp/pipe/$f ]] && pass "run wrote $f" || fail "run wrote $f"
 done
@@ -122,9 +122,9 @@ then pass "metrics.json: accuracy above chance, sparse, quantised"; else fail "m
 accuracy=$(python3 -c "import json,sys; print('%.2f' % (100 * json.load(open(sys.argv[1]))['quantized']['test_accuracy']))" "$tmp/pipe/metrics.json")
 expect "eval of the quantised checkpoint agrees with the run" 0 "test accuracy $accuracy%" -- \
   "$sws" eval --weights "$tmp/pipe/quantized.safetensors" --data "$data" --test-limit 1000
-expect "quantize reproduces stage 3 from the saved prior" 0 "quantized: test accuracy $accuracy%" -- \
+expect "quantize reproduces stage 3 from the saved prior" 0 "quantized: validation accuracy .*test accuracy $accuracy%" -- \
   "$sws" quantize --model lenet300 --weights "$tmp/pipe/retrained.safetensors" --prior "$tmp/pipe/prior.safetensors" \
-  --assign ml --test-limit 1000 --out "$tmp/requant" --data "$data"
+  --assign ml --max-drop 1 --merge-widths 0 --train-limit 5000 --test-limit 1000 --out "$tmp/requant" --data "$data"
 
 # The .sws file: exact round trip, evaluation straight from it, inspection, refusals.
 expect "eval reads the .sws file" 0 "test accuracy $accuracy%" -- \
@@ -141,8 +141,8 @@ assert sum(t['bytes'] for t in j['tensors']) < j['file_bytes']"; then pass "insp
 expect "eval of a .sws file as another model is refused" 1 "holds a lenet300, not a lenet5" -- \
   "$sws" eval "$tmp/pipe/model.sws" --model lenet5 --data "$data"
 expect "resume with other settings is refused" 1 "other settings: tau" -- \
-  "$sws" run --model lenet300 --pretrain-epochs 3 --retrain-epochs 2 --assign ml --train-limit 5000 --test-limit 1000 \
-  --out "$tmp/pipe" --data "$data" --resume --tau 0.5
+  "$sws" run --model lenet300 --pretrain-epochs 3 --retrain-epochs 2 --assign ml --retrain-rule fixed --max-drop 1 --merge-widths 0 \
+  --train-limit 5000 --test-limit 1000 --out "$tmp/pipe" --data "$data" --resume --tau 0.5
 expect "compress refuses an unquantised checkpoint" 1 "not quantised" -- "$sws" compress "$tmp/pipe/pretrained.safetensors" -o "$tmp/no.sws"
 [[ ! -e $tmp/no.sws ]] && pass "refused compress wrote nothing" || fail "refused compress wrote nothing"
 head -c 300 "$tmp/pipe/model.sws" > "$tmp/truncated.sws"
@@ -152,10 +152,23 @@ import sys; b = bytearray(open(sys.argv[1], 'rb').read()); b[len(b) // 2] ^= 0x1
   "$tmp/pipe/model.sws" "$tmp/flipped.sws"
 expect "inspect of a corrupted .sws file is refused" 1 "flipped.sws" -- "$sws" inspect "$tmp/flipped.sws"
 
+# Never a broken model presented as a result: an impossible tau sends every weight to zero; the
+# run exits 3 with the measured fall and what to try, and its files say FAILED.
+expect "run: a model broken by post-processing exits 3 and says how far it fell" 3 \
+  "FAILED: post-processing lost [0-9.]+ points of validation accuracy.*Try more retraining" -- \
+  "$sws" run --model mlp:784-32-10 --pretrain-epochs 1 --retrain-epochs 1 --retrain-rule fixed --tau 10000 \
+  --train-limit 1000 --test-limit 200 --no-figures --out "$tmp/broken" --data "$data"
+[[ -s $tmp/broken/FAILED-model.sws && ! -e $tmp/broken/model.sws ]] && pass "a failed run's file is FAILED-model.sws" \
+  || fail "a failed run's file is FAILED-model.sws"
+head -1 "$tmp/broken/report.md" | grep -q "^# FAILED" && pass "a failed run's report.md starts with FAILED" \
+  || fail "a failed run's report.md starts with FAILED"
+grep -q '"status": "failed"' "$tmp/broken/metrics.json" && pass "a failed run's metrics.json says failed" \
+  || fail "a failed run's metrics.json says failed"
+
 # A model beyond the paper's three: a dense net by its layer sizes, through the same pipeline.
 expect "run: a dense net given by its layer sizes" 0 "wrote .*report.md" -- \
-  "$sws" run --model mlp:784-32-10 --pretrain-epochs 1 --retrain-epochs 1 --assign ml --train-limit 1000 \
-  --test-limit 300 --no-figures --out "$tmp/mlp" --data "$data"
+  "$sws" run --model mlp:784-32-10 --pretrain-epochs 1 --retrain-epochs 1 --assign ml --max-drop 1 \
+  --train-limit 1000 --test-limit 300 --no-figures --out "$tmp/mlp" --data "$data"
 mlp_accuracy=$(python3 -c "import json,sys; print('%.2f' % (100 * json.load(open(sys.argv[1]))['quantized']['test_accuracy']))" "$tmp/mlp/metrics.json")
 expect "eval rebuilds the dense net from its .sws file" 0 "\(mlp:784-32-10\): test accuracy $mlp_accuracy%" -- \
   "$sws" eval "$tmp/mlp/model.sws" --data "$data" --test-limit 300

@@ -40,7 +40,7 @@ fi
 nproc=$(nproc)
 threads=${THREADS:-$((nproc < 8 ? nproc : 8))}
 args=(run --model lenet5 --pretrain-epochs 2 --retrain-epochs 2 --train-limit 5000 --test-limit 1000
-      --assign ml --no-figures --data "$data")
+      --assign ml --retrain-rule fixed --max-drop 1 --no-figures --data "$data")
 
 # Runs `sws run` as NAME into $work/NAME; the flags that differ come after the name.
 run() {
@@ -86,9 +86,10 @@ def epochs(m, stage):
     return m.get(stage, {}).get("epochs", [])
 
 try:
-    for stage, keys in (("pretrained", (("train_loss", "rel", tol_loss), ("test_accuracy", "pp", tol_acc))),
+    for stage, keys in (("pretrained", (("train_loss", "rel", tol_loss), ("validation_accuracy", "pp", tol_acc))),
                         ("retrained", (("cross_entropy", "rel", tol_loss), ("complexity", "rel", tol_complexity),
-                                       ("test_accuracy", "pp", tol_acc)))):
+                                       ("validation_accuracy", "pp", tol_acc),
+                                       ("snapped_validation_accuracy", "pp", tol_quant)))):
         re_, ce = epochs(ref, stage), epochs(cand, stage)
         if not re_ or len(re_) != len(ce):
             failures.append(f"{stage}: {len(re_)} epochs on {ref_name}, {len(ce)} on {cand_name}")

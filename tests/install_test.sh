@@ -20,10 +20,12 @@ for example in custom_model custom_op; do
   cmake --build "$tmp/$example" -j2 >/dev/null
 done
 # The one-call pipeline on the user's MLP (exit 0: the .sws read back scores what was reported).
-"$tmp/custom_model/custom_model" "$data" "$tmp/mlp-run" 4000 >"$tmp/custom_model.log" 2>&1 \
-  || { echo "FAIL: examples/custom_model: $(tail -2 "$tmp/custom_model.log")"; exit 1; }
+# Exit 0, or 3 when post-processing cost more than allowed (the file is then FAILED-model.sws).
+rc=0
+"$tmp/custom_model/custom_model" "$data" "$tmp/mlp-run" 4000 >"$tmp/custom_model.log" 2>&1 || rc=$?
+[[ $rc == 0 || $rc == 3 ]] || { echo "FAIL: examples/custom_model (exit $rc): $(tail -2 "$tmp/custom_model.log")"; exit 1; }
 grep -E "read back|model.sws:" "$tmp/custom_model.log"
-"$tmp/prefix/bin/sws" inspect "$tmp/mlp-run/model.sws" | grep -q "mlp-784-128-64-10" \
+"$tmp/prefix/bin/sws" inspect "$(ls "$tmp"/mlp-run/*model.sws)" | grep -q "mlp-784-128-64-10" \
   || { echo "FAIL: sws inspect on the one-call pipeline's file"; exit 1; }
 # The lower level: an op of one's own and the stages written out by hand.
 "$tmp/custom_op/custom_op" "$data" 10000 "$tmp/custom.sws"

@@ -8,7 +8,7 @@ sws=$1 data=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 args=(run --model lenet5 --pretrain-epochs 4 --retrain-epochs 4 --train-limit 1000 --test-limit 300
-      --assign ml --data "$data" --threads 2 --seed 7)
+      --assign ml --max-drop 1 --max-retrain-epochs 6 --data "$data" --threads 2 --seed 7)
 start=$(date +%s.%N)
 "$sws" "${args[@]}" --out "$tmp/reference" > "$tmp/reference.log" 2>&1 || { echo "FAIL: reference run"; cat "$tmp/reference.log"; exit 1; }
 total=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')

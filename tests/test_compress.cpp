@@ -66,6 +66,30 @@ TEST_CASE("merging components: near-identical ones merge with pi-weighted moment
   CHECK(gaussian_kl(0.0, 1.0, 1.0, 1.0) == doctest::Approx(0.5));
 }
 
+TEST_CASE("merging within widths: the issue's near-equal means become one, distinct ones stay") {
+  // Means 0.1350, 0.1360 and 0.1368 (sigma 0.01 each: 0.1 sigma apart) as a user's run left them,
+  // which a KL threshold of 1e-10 keeps apart; and a component 3 sigma away that must stay.
+  const double lambda = 1.0 / (0.01 * 0.01);
+  Mixture m{{0.0, 0.1350, 0.1360, 0.1368, 0.1650}, {1e4, lambda, lambda, lambda, lambda}, {0.9, 0.02, 0.03, 0.01, 0.04}};
+  CHECK(merge_components(m, 1e-10).size() == 5);
+  const Mixture merged = merge_within_widths(m, 1.0);
+  REQUIRE(merged.size() == 3);
+  CHECK(merged.mu[0] == 0.0);
+  CHECK(merged.pi[1] == doctest::Approx(0.06));
+  CHECK(merged.mu[1] == doctest::Approx((0.02 * 0.1350 + 0.03 * 0.1360 + 0.01 * 0.1368) / 0.06));
+  CHECK(merged.mu[2] == doctest::Approx(0.1650));
+  // The distance is in the narrower component's sigma: a wide component does not swallow a
+  // narrow one 2 of the narrow one's sigmas away.
+  Mixture wide{{0.0, 0.10, 0.12}, {1e4, 1.0 / (0.01 * 0.01), 1.0 / (0.5 * 0.5)}, {0.9, 0.05, 0.05}};
+  CHECK(merge_within_widths(wide, 1.0).size() == 3);
+  CHECK(merge_within_widths(wide, 2.5).size() == 2);
+  // Onto zero: mean 0 and index 0 kept; widths 0 merges nothing.
+  Mixture z{{0.0, 0.001}, {1e4, 1e4}, {0.99, 0.01}};
+  CHECK(merge_within_widths(z, 1.0).size() == 1);
+  CHECK(merge_within_widths(z, 1.0).mu[0] == 0.0);
+  CHECK(merge_within_widths(z, 0.0).size() == 2);
+}
+
 TEST_CASE("assignment snaps weights to the most responsible mean, zero to exactly 0") {
   Mixture m{{0.0, 0.5, -0.5}, {10000.0, 100.0, 100.0}, {0.98, 0.01, 0.01}};
   Tensor w = Tensor::from_vector(std::vector<float>{0.001f, 0.45f, -0.6f, 0.2f, -0.0f}, {5});

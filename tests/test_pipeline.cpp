@@ -12,6 +12,7 @@
 
 #include "autograd/ops.h"
 #include "compress/pipeline.h"
+#include "compress/quantization_gap.h"
 #include "compress/sws_module.h"
 #include "core/error.h"
 #include "nn/layers.h"
@@ -62,6 +63,13 @@ class PoisonedAdam : public Adam {
 StepLoss cross_entropy_step(Module& net, const TrainingStep& s) {
   Tensor loss = cross_entropy(net(s.x), s.y);
   return StepLoss{loss, {{"train_loss", loss}}};
+}
+
+// Per-epoch records without their timings (which differ run to run).
+nlohmann::json without_times(nlohmann::json records) {
+  for (auto& r : records)
+    for (const char* key : {"train_seconds", "snap_seconds", "figure_seconds"}) r.erase(key);
+  return records;
 }
 
 std::vector<std::vector<float>> values(const Module& m) {
@@ -120,13 +128,15 @@ TEST_CASE("pipeline: a 784-128-64-10 MLP of one's own, pretrained, retrained, qu
   const Dataset train = make_dataset(mnist().train, 2000), test = make_dataset(mnist().test, 500);
   Mlp net(1);
   PipelineSettings settings = preset_settings("mlp");
-  settings.pretrain.epochs = 3;
+  settings.pretrain.epochs = 3;  // on the first 1,800 images; the last 200 are the validation split
   settings.retrain.epochs = 4;
   settings.retrain.tau = 0.03;
   settings.retrain.prior.pi_zero = 0.99;
   settings.retrain.prior.init_sigma = 0.05;
-  settings.postprocess.rule = Assignment::MaximumLikelihood;
+  settings.retrain.rule = "fixed";  // exactly 4 epochs (the adaptive rule has its own tests)
+  settings.postprocess.snap.rule = Assignment::MaximumLikelihood;
   settings.postprocess.finetune.epochs = 1;
+  settings.max_accuracy_drop = 1;  // this test is about the API, not about the quantised accuracy
   PipelineRun run;
   run.out_dir = dir.path.string();
   run.architecture = "mlp-784-128-64-10";
@@ -145,6 +155,10 @@ TEST_CASE("pipeline: a 784-128-64-10 MLP of one's own, pretrained, retrained, qu
   std::ifstream in(dir.file("metrics.json"));
   const nlohmann::json m = nlohmann::json::parse(in);
   CHECK(m["quantized"]["test_accuracy"] == r.quantized_accuracy);
+  CHECK(m["quantized"]["validation_accuracy"] == r.quantized_validation);
+  CHECK(m["train_images"] == 1800);
+  CHECK(m["validation_images"] == 200);
+  CHECK(m["status"] == "ok");
   CHECK(m["compression"]["file_bytes"] == r.file_bytes);
   CHECK(m["retrained"]["settings"]["init_sigma"] == 0.05);
   CHECK(m["retrained"]["settings"]["pi0"] == 0.99);
@@ -181,4 +195,121 @@ TEST_CASE("pipeline: invalid settings are refused before any file is written") {
   settings = preset_settings("mlp");
   settings.pretrain.schedule = "linear";
   CHECK_THROWS_WITH_AS(compress_model(net, settings, train, test, run), doctest::Contains("schedule"), Error);
+}
+
+namespace {
+
+// A short pretraining of the MLP on the first `n` digits, for the retraining tests below.
+struct Pretrained {
+  Mlp net{1};
+  DataSplit split;
+  Dataset all;
+  explicit Pretrained(int64_t n) : all(make_dataset(mnist().train, n)) {
+    split = split_validation(all, 0.1);
+    PretrainSettings p;
+    p.epochs = 2;
+    pretrain(net, p, split.train, StageRun{});
+  }
+};
+
+}  // namespace
+
+TEST_CASE("quantisation gap: the snapped accuracy equals snapping a copy by hand, and the weights come back") {
+  Pretrained pre(1000);
+  RetrainSettings r;
+  r.epochs = 1, r.rule = "fixed";
+  StageRun run;
+  run.evaluations = {{"validation_accuracy", &pre.split.validation}};
+  const RetrainResult result = retrain(pre.net, r, SnapSettings{}, pre.split.train, run);
+  const auto before = values(pre.net);
+  SnapSettings snap;
+  snap.rule = Assignment::MaximumLikelihood;
+  const double measured = snapped_accuracy(pre.net, *result.prior, snap, pre.split.validation);
+  CHECK(values(pre.net) == before);  // restored bit-exactly
+  // By hand: a second module with the same weights, merged and assigned, then evaluated.
+  Mlp copy(5);
+  const auto src = pre.net.parameters(), dst = copy.parameters();
+  for (size_t i = 0; i < src.size(); ++i) Tensor(dst[i]).copy_(src[i]);
+  const Mixture merged = merge_within_widths(merge_components(learned_mixture(*result.prior), snap.merge_kl), snap.merge_widths);
+  assign_to_means(copy.parameters(), merged, Assignment::MaximumLikelihood);
+  CHECK(measured == evaluate_accuracy(copy, pre.split.validation));
+  // The retraining record holds it every epoch, beside the unquantised accuracy.
+  const nlohmann::json& e = result.metrics["epochs"][0];
+  CHECK(e.contains("snapped_validation_accuracy"));
+  CHECK(e.contains("validation_accuracy"));
+  CHECK(e["snap_seconds"].get<double>() >= 0);
+}
+
+TEST_CASE("adaptive retraining: extends while the gap is open and resumes bit-identically in the extension") {
+  testing::TempDir dir("adaptive_resume");
+  RetrainSettings r;
+  r.epochs = 2, r.max_epochs = 4, r.gap_tolerance = 0;  // the gap stays open: every extra epoch is run
+  r.tau_growth = 1.5, r.sigma_anneal = 0.7, r.max_accuracy_loss = 1;
+  auto run_once = [&](const std::string& checkpoint, int64_t crash_at) {
+    Pretrained pre(1000);
+    StageRun run;
+    run.checkpoint = checkpoint, run.resume = true;
+    run.evaluations = {{"validation_accuracy", &pre.split.validation}};
+    run.observer.on_epoch = [&](EpochEnd& e) {
+      if (e.epoch == crash_at) throw std::runtime_error("killed");
+    };
+    RetrainResult result = retrain(pre.net, r, SnapSettings{}, pre.split.train, run);
+    return std::make_pair(values(pre.net), result.metrics);
+  };
+  const auto straight = run_once(dir.file("straight.safetensors"), 99);
+  REQUIRE(straight.second["epochs_run"] == 4);            // the rule extended past the 2 epochs
+  CHECK(straight.second["stop_reason"] == "epoch cap");
+  CHECK(straight.second["tau_scale"].get<double>() == doctest::Approx(1.5 * 1.5));
+  CHECK(straight.second["sigma_cap"].get<double>() > 0);  // and annealed the variances
+  CHECK(straight.second["epochs"][3]["tau"].get<double>() == doctest::Approx(0.005 * 1.5 * 1.5));
+  CHECK_THROWS(run_once(dir.file("resumed.safetensors"), 4));  // dies in epoch 4; epoch 3's state is on disk
+  const auto resumed = run_once(dir.file("resumed.safetensors"), 99);
+  CHECK(resumed.first == straight.first);
+  CHECK(without_times(resumed.second["epochs"]) == without_times(straight.second["epochs"]));
+  CHECK(resumed.second["prior_trajectory"] == straight.second["prior_trajectory"]);
+  CHECK(resumed.second["sigma_cap"] == straight.second["sigma_cap"]);
+}
+
+TEST_CASE("adaptive retraining: stops as soon as the gap is within the tolerance after the minimum epochs") {
+  Pretrained pre(1000);
+  RetrainSettings r;
+  r.epochs = 1, r.max_epochs = 5, r.gap_tolerance = 1.0;  // any gap is within 100 points
+  StageRun run;
+  run.evaluations = {{"validation_accuracy", &pre.split.validation}};
+  const RetrainResult result = retrain(pre.net, r, SnapSettings{}, pre.split.train, run);
+  CHECK(result.metrics["epochs_run"] == 1);
+  CHECK(result.metrics["tau_scale"] == 1.0);
+  CHECK(result.metrics["stop_reason"] == "gap closed");
+  // Without a validation set the adaptive rule cannot decide.
+  CHECK_THROWS_WITH_AS(retrain(pre.net, r, SnapSettings{}, pre.split.train, StageRun{}),
+                       doctest::Contains("validation set"), Error);
+}
+
+TEST_CASE("pipeline: a model that post-processing breaks is a QuantizationFailure, its files marked FAILED") {
+  testing::TempDir dir("pipeline_failure");
+  const Dataset train = make_dataset(mnist().train, 1000), test = make_dataset(mnist().test, 200);
+  Mlp net(1);
+  PipelineSettings settings = preset_settings("mlp");
+  settings.pretrain.epochs = 2;
+  settings.retrain.epochs = 1, settings.retrain.rule = "fixed";
+  settings.retrain.tau = 1e4;  // impossible: the prior swamps the data and everything goes to zero
+  PipelineRun run;
+  run.out_dir = dir.path.string();
+  bool thrown = false;
+  try {
+    compress_model(net, settings, train, test, run);
+  } catch (const QuantizationFailure& f) {
+    thrown = true;
+    CHECK(std::string(f.what()).find("points of validation accuracy") != std::string::npos);
+    CHECK(std::string(f.what()).find("--tau") != std::string::npos);
+    CHECK(f.result().failed);
+    CHECK(f.result().retrained_validation - f.result().quantized_validation > 0.02);
+  }
+  REQUIRE(thrown);
+  CHECK(std::filesystem::exists(dir.file("FAILED-model.sws")));
+  CHECK(!std::filesystem::exists(dir.file("model.sws")));
+  std::ifstream in(dir.file("metrics.json"));
+  const nlohmann::json m = nlohmann::json::parse(in);
+  CHECK(m["status"] == "failed");
+  CHECK(m["compression"]["file"] == "FAILED-model.sws");
 }

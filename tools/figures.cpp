@@ -11,6 +11,7 @@
 #include "core/safetensors.h"
 #include "tools/plot/gif.h"
 #include "tools/plot/histogram_chart.h"
+#include "tools/plot/line_chart.h"
 #include "tools/plot/png.h"
 #include "tools/plot/scatter_chart.h"
 #include "tools/plot/trajectory_chart.h"
@@ -184,6 +185,24 @@ double draw_run_figures(const std::string& run_dir, bool frames) {
   plot::TrajectoryOptions t;
   t.title = model + ": mixture components during retraining (mean, +-2 sigma)";
   plot::write_png(plot::trajectory_chart(epoch_numbers, snapshots, t).canvas, figures + "/trajectories.png");
+
+  // The quantisation gap: validation accuracy unquantised and snapped, over the epochs.
+  std::vector<double> gap_epochs, unquantised, snapped;
+  for (const auto& e : epochs)
+    if (e.contains("validation_accuracy") && e.contains("snapped_validation_accuracy")) {
+      gap_epochs.push_back(e.at("epoch").get<double>());
+      unquantised.push_back(100 * e.at("validation_accuracy").get<double>());
+      snapped.push_back(100 * e.at("snapped_validation_accuracy").get<double>());
+    }
+  if (!gap_epochs.empty()) {
+    plot::LineChartOptions g;
+    g.title = model + ": validation accuracy while retraining, and after snapping to the means";
+    g.x_label = "epoch", g.y_label = "validation accuracy (%)";
+    plot::write_png(plot::line_chart({{"unquantised", gap_epochs, unquantised, plot::colors::blue, 2.2},
+                                      {"snapped (as post-processing will)", gap_epochs, snapped, plot::colors::vermillion, 2.2}},
+                                     g).canvas,
+                    figures + "/gap.png");
+  }
 
   plot::ScatterOptions s;
   s.title = model + ": pretrained against retrained weights";

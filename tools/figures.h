@@ -3,6 +3,7 @@
 //   retrained.png       histogram of the retrained weights with the learned mixture
 //   post-processed.png  the quantised weights (exact zeros reported, not drawn)
 //   trajectories.png    each component's mean over the epochs with its +-2 sigma band (Fig. 3 left)
+//   gap.png             validation accuracy over the epochs, unquantised and snapped (the quantisation gap)
 //   scatter.png         pretrained against retrained weights with the final bands (Fig. 3 right)
 //   frames/epoch_NNN.png and retraining.gif: the weight histogram after every epoch
 // The retraining loop stores each epoch's histogram counts (121 bins over a range fixed from

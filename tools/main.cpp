@@ -60,9 +60,15 @@ void add_common_flags(CLI::App* app, sws::CommandOptions& o, bool training) {
                   "CPU threads (default: OMP_NUM_THREADS, else the CPUs this process may use: affinity mask and cgroup quota)");
   app->add_option("--device", o.device, "cpu, or cuda (= cuda:0; needs a CUDA build and a visible GPU)")->capture_default_str();
   app->add_option("--data", o.data_dir, "folder with the four MNIST IDX files (.gz or raw)")->capture_default_str();
-  if (training) app->add_option("--train-limit", o.train_limit, "use only the first N training images");
+  app->add_option("--train-limit", o.train_limit, "use only the first N training images (the validation split is taken from them)");
   app->add_option("--test-limit", o.test_limit, "evaluate on only the first N test images");
   if (training) app->add_flag("--resume", o.resume, "continue from OUT/checkpoints/ (written after every epoch; same flags)");
+}
+
+// The validation split, shared by every stage command (sws run keeps it in the settings).
+void add_validation_flag(CLI::App* app, double& fraction) {
+  app->add_option("--validation-fraction", fraction, "the last part of the training images held out for every "
+                  "decision (per-epoch accuracy, the retraining rule, the failure check)")->capture_default_str();
 }
 
 void add_pretrain_flags(CLI::App* app, sws::PretrainSettings& p, const std::string& prefix) {
@@ -96,20 +102,47 @@ void add_retrain_flags(CLI::App* app, sws::RetrainSettings& r, const std::string
   app->add_option("--lr-means", r.lr_means, "Adam rate of the means")->capture_default_str();
   app->add_option("--lr-log-precisions", r.lr_log_precisions, "Adam rate of the log-precisions")->capture_default_str();
   app->add_option("--lr-mixing", r.lr_mixing, "Adam rate of the mixing logits")->capture_default_str();
+  app->add_option("--retrain-rule", r.rule, "adaptive: go on past the retraining epochs while the quantisation gap is "
+                  "open, tau rising; fixed: exactly the retraining epochs")->check(CLI::IsMember({"adaptive", "fixed"}))
+      ->capture_default_str();
+  app->add_option("--gap-tolerance", r.gap_tolerance, "adaptive: done when the snapped validation accuracy is within "
+                  "this of the unquantised one (0.005 = half a point)")->capture_default_str();
+  app->add_option("--tau-growth", r.tau_growth, "adaptive: tau's factor after each extra epoch with the gap open")
+      ->capture_default_str();
+  app->add_option("--sigma-anneal", r.sigma_anneal, "adaptive: after each extra epoch with the gap open, cap every "
+                  "component's sigma at this fraction of the widest one's (1: off)")->capture_default_str();
+  app->add_option("--max-retrain-loss", r.max_accuracy_loss, "adaptive: stop extending when the unquantised "
+                  "validation accuracy falls this far below its value after the retraining epochs")->capture_default_str();
+  app->add_option("--max-retrain-epochs", r.max_epochs, "adaptive: the epoch cap (0: twice the retraining epochs)")
+      ->capture_default_str();
 }
 
-void add_postprocess_flags(CLI::App* app, sws::PostprocessSettings& q, std::string& rule) {
-  app->add_option("--merge-kl", q.merge_kl, "merge components whose KL divergence is below this")->capture_default_str();
+void add_snap_flags(CLI::App* app, sws::SnapSettings& q, std::string& rule) {
+  app->add_option("--merge-kl", q.merge_kl, "merge components whose KL divergence (nats) is below this")->capture_default_str();
+  app->add_option("--merge-widths", q.merge_widths, "merge components whose means lie within this many of the "
+                  "narrower one's sigmas (0: off)")->capture_default_str();
   app->add_option("--assign", rule, "map (with mixing proportions) or ml")->check(CLI::IsMember({"map", "ml"}))->capture_default_str();
+}
+
+void add_postprocess_flags(CLI::App* app, sws::PipelineSettings& s, std::string& rule) {
+  sws::PostprocessSettings& q = s.postprocess;
+  add_snap_flags(app, q.snap, rule);
   app->add_option("--finetune-epochs", q.finetune.epochs,
                   "then fine-tune the shared values for N epochs, assignments fixed (0: off)")->capture_default_str();
   app->add_option("--finetune-batch", q.finetune.batch, "images per step of that fine-tuning")->capture_default_str();
   app->add_option("--finetune-lr", q.finetune.lr, "Adam rate of that fine-tuning")->capture_default_str();
+  app->add_option("--max-drop", s.max_accuracy_drop, "fail (exit 3) when post-processing loses more validation accuracy "
+                  "than this (0.02 = 2 points)")->capture_default_str();
 }
 
 sws::Assignment assignment(const std::string& rule) {
   return rule == "ml" ? sws::Assignment::MaximumLikelihood : sws::Assignment::MaximumAPosteriori;
 }
+
+// The exit code of a run whose post-processing lost more validation accuracy than --max-drop
+// allows (its files are written, marked FAILED): distinct from 1 (an error) so that a search can
+// score the trial.
+constexpr int kExitQuantizationFailed = 3;
 
 constexpr const char* kPresets =
     "Presets (the values before any flag): compress/presets.h; `sws run --model M --help` shows M's.";
@@ -129,6 +162,7 @@ int main(int argc, char** argv) {
   CLI::App* pretrain = app.add_subcommand("pretrain", "Stage 1: train a network on MNIST with cross-entropy and Adam");
   add_common_flags(pretrain, options, true);
   add_pretrain_flags(pretrain, settings.pretrain, "");
+  add_validation_flag(pretrain, options.validation_fraction);
   pretrain->add_option("--out", options.out_dir, "output folder: model.safetensors, metrics.json")->required();
   pretrain->footer(std::string("Example:\n  sws pretrain --model lenet5 --epochs 12 --out runs/lenet5\n") + kPresets);
 
@@ -146,20 +180,23 @@ int main(int argc, char** argv) {
   eval->add_option("--test-limit", eval_limit, "evaluate on only the first N test images");
   eval->footer("Example:\n  sws eval --model lenet5 --weights runs/lenet5/model.safetensors");
 
-  std::string weights;
+  std::string weights, rule = "map";
   CLI::App* retrain = app.add_subcommand("retrain", "Stage 2: retrain a checkpoint under the Gaussian-mixture prior");
   add_common_flags(retrain, options, true);
   retrain->add_option("--weights", weights, "the pretrained checkpoint")->required();
   add_retrain_flags(retrain, settings.retrain, "--epochs");
+  add_snap_flags(retrain, settings.postprocess.snap, rule);
+  add_validation_flag(retrain, options.validation_fraction);
   retrain->add_option("--out", options.out_dir, "output folder: retrained.safetensors, prior.safetensors, metrics.json")->required();
   retrain->footer(std::string("Example:\n  sws retrain --model lenet5 --weights runs/lenet5/model.safetensors --out runs/lenet5-sws\n") + kPresets);
 
-  std::string prior_path, rule = "map";
+  std::string prior_path;
   CLI::App* quantize = app.add_subcommand("quantize", "Stage 3: merge components, snap weights to the means, account");
   add_common_flags(quantize, options, false);
   quantize->add_option("--weights", weights, "the retrained checkpoint")->required();
   quantize->add_option("--prior", prior_path, "the prior learned with it (prior.safetensors)")->required();
-  add_postprocess_flags(quantize, settings.postprocess, rule);
+  add_postprocess_flags(quantize, settings, rule);
+  add_validation_flag(quantize, options.validation_fraction);
   quantize->add_option("--out", options.out_dir, "output folder: quantized.safetensors, metrics.json")->required();
   quantize->footer("Example:\n  sws quantize --model lenet5 --weights runs/lenet5-sws/retrained.safetensors "
                    "--prior runs/lenet5-sws/prior.safetensors --out runs/lenet5-sws");
@@ -174,7 +211,8 @@ int main(int argc, char** argv) {
   run->add_option("--frame-every", options.frame_every, "draw the film's frame every k epochs")->capture_default_str();
   add_pretrain_flags(run, settings.pretrain, "pretrain-");
   add_retrain_flags(run, settings.retrain, "--retrain-epochs");
-  add_postprocess_flags(run, settings.postprocess, rule);
+  add_postprocess_flags(run, settings, rule);
+  add_validation_flag(run, settings.validation_fraction);
   run->footer(std::string("Example:\n  sws run --model lenet5 --out runs/lenet5\n  sws run --model mlp:784-128-64-10 --out runs/mlp\n"
                           "  sws run --model tutorial --from-pretrained runs/tutorial/pretrained.safetensors "
                           "--retrain-epochs 10 --out runs/tutorial-short\n") + kPresets);
@@ -210,7 +248,7 @@ int main(int argc, char** argv) {
   }
   try {
     sws::set_seed(settings, options.seed);
-    settings.postprocess.rule = assignment(rule);
+    settings.postprocess.snap.rule = assignment(rule);
     if (*pretrain) return sws::run_pretrain_command(options, settings.pretrain), 0;
     if (*compress) return sws::compress_command(compress_in, compress_out) > 0 ? 0 : 1;
     if (*decompress) return sws::decompress_command(decompress_in, decompress_out), 0;
@@ -221,14 +259,18 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*eval) return run_eval(eval_model, eval_weights, eval_data, eval_threads, eval_limit, eval_device);
-    if (*retrain) return sws::run_retrain_command(options, settings.retrain, weights), 0;
-    if (*quantize) return sws::run_quantize_command(options, settings.postprocess, weights, prior_path), 0;
+    if (*retrain) return sws::run_retrain_command(options, settings.retrain, settings.postprocess.snap, weights), 0;
+    if (*quantize)
+      return sws::run_quantize_command(options, settings.postprocess, settings.max_accuracy_drop, weights, prior_path), 0;
     if (*run) {
       SWS_CHECK(options.frame_every >= 1, "--frame-every must be at least 1");
       options.figures = !no_figures;
       sws::run_pipeline_command(options, settings, from_pretrained);
       return 0;
     }
+  } catch (const sws::QuantizationFailure& e) {
+    std::fprintf(stderr, "sws: FAILED: %s\n", e.what());
+    return kExitQuantizationFailed;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "sws: error: %s\n", e.what());
     return 1;

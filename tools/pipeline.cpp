@@ -1,7 +1,9 @@
 #include "tools/pipeline.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <map>
 
 #include "compress/pipeline.h"
 #include "compress/prior_file.h"
@@ -66,13 +68,36 @@ std::shared_ptr<Sequential> build_model(const CommandOptions& o) {
   return model;
 }
 
-StageRun stage_run(const CommandOptions& o, const Dataset& test, const TrainingObserver& observer,
+StageRun stage_run(const CommandOptions& o, const Dataset& validation, const TrainingObserver& observer,
                    const std::string& checkpoint) {
   StageRun run;
   run.architecture = o.model, run.checkpoint = checkpoint, run.resume = o.resume;
-  run.evaluations = {{"test_accuracy", &test}};
+  run.evaluations = {{"validation_accuracy", &validation}};
   run.observer = observer;
   return run;
+}
+
+// MNIST (or any IDX folder) as the commands use it: the training images (after --train-limit)
+// with their validation split, and the test images (after --test-limit).
+struct Splits {
+  Dataset train_all, test;
+  DataSplit split;
+};
+
+Splits load_splits(const CommandOptions& o, int64_t train_limit, double validation_fraction) {
+  const Mnist mnist = load_mnist(o.data_dir);
+  Splits s;
+  s.train_all = make_dataset(mnist.train, train_limit);
+  s.test = make_dataset(mnist.test, o.test_limit);
+  s.split = split_validation(s.train_all, validation_fraction);
+  return s;
+}
+
+// The test set, once at the end of a stage: reported beside the validation accuracy.
+double report_test(Module& model, const Dataset& test, nlohmann::json& metrics) {
+  const double a = evaluate_accuracy(model, test);
+  metrics["test_accuracy"] = a, metrics["test_error"] = 1.0 - a, metrics["test_images"] = test.size();
+  return a;
 }
 
 }  // namespace
@@ -82,14 +107,15 @@ void run_pipeline_command(const CommandOptions& o, const PipelineSettings& setti
   backend_for(parse_device(o.device));  // a malformed --device or a missing GPU fails here, before any work
   // Three stage checkpoints, two resume checkpoints (weights and Adam's moments) and the temporary
   // of one rewrite; about 150 kB of figures per retraining epoch and the film.
-  const uint64_t figure_bytes = o.figures ? static_cast<uint64_t>(settings.retrain.epochs) * 150000u + 2000000u : 0;
-  prepare_out_dir(o.out_dir, output_bytes_needed(make_model(o.model, 0)->parameter_count(), 12, figure_bytes));
+  const uint64_t figure_bytes = o.figures ? static_cast<uint64_t>(epoch_cap(settings.retrain)) * 150000u + 2000000u : 0;
+  choose_thread_count(o.threads);  // a bad --threads or OMP_NUM_THREADS fails here, before any file
   const Mnist mnist = load_mnist(o.data_dir);
   const Dataset train = make_dataset(mnist.train, o.train_limit), test = make_dataset(mnist.test, o.test_limit);
-
   auto model = make_model(o.model, o.seed);
   if (!from_pretrained.empty()) load_checkpoint(*model, from_pretrained);
   model->to(parse_device(o.device));
+  check_model_fits(*model, train);
+  prepare_out_dir(o.out_dir, output_bytes_needed(model->parameter_count(), 12, figure_bytes));
   FigureHooks figures;
   figures.model_name = o.model, figures.frame_every = o.frame_every;
   if (o.figures) figures.frames_dir = o.out_dir;
@@ -107,7 +133,15 @@ void run_pipeline_command(const CommandOptions& o, const PipelineSettings& setti
       std::printf("== stage %d/3: %s %s\n", stage_number, stage.c_str(), o.model.c_str());
     std::fflush(stdout);
   };
-  PipelineResult result = compress_model(*model, settings, train, test, run);
+  PipelineResult result;
+  std::string failure;
+  try {
+    result = compress_model(*model, settings, train, test, run);
+  } catch (const QuantizationFailure& f) {
+    // The run's files and report are still written, marked FAILED; main() exits with 3.
+    result = f.result();
+    failure = f.what();
+  }
   nlohmann::json& metrics = result.metrics;
   if (from_pretrained.empty()) metrics["pretrained"]["settings"]["data"] = o.data_dir;
   else metrics["pretrained"]["from"] = from_pretrained;
@@ -130,70 +164,90 @@ void run_pipeline_command(const CommandOptions& o, const PipelineSettings& setti
   write_json(o.out_dir + "/metrics.json", metrics);
   const std::string md = run_report(o.model, metrics, result.account);
   write_file_atomically(o.out_dir + "/report.md", md);
-  std::printf("\n%s\nwrote %s/{pretrained,retrained,quantized}.safetensors, model.sws, prior.safetensors, metrics.json, report.md\n",
-              md.c_str(), o.out_dir.c_str());
+  const std::string file = metrics["compression"].value("file", std::string("model.sws"));
+  std::printf("\n%s\nwrote %s/{pretrained,retrained,quantized}.safetensors, %s, prior.safetensors, metrics.json, report.md\n",
+              md.c_str(), o.out_dir.c_str(), file.c_str());
+  if (!failure.empty()) throw QuantizationFailure(failure, result);
 }
 
 void run_pretrain_command(const CommandOptions& o, const PretrainSettings& settings) {
   validate(settings);
   backend_for(parse_device(o.device));
   // model.safetensors, the resume checkpoint (weights and Adam's two moments) and its temporary.
-  prepare_out_dir(o.out_dir, output_bytes_needed(make_model(o.model, 0)->parameter_count(), 7));
-  const Mnist mnist = load_mnist(o.data_dir);
-  const Dataset train = make_dataset(mnist.train, o.train_limit), test = make_dataset(mnist.test, o.test_limit);
+  const Splits data = load_splits(o, o.train_limit, o.validation_fraction);
   const std::string checkpoint = o.out_dir + "/checkpoints/pretrain.safetensors";
   set_num_threads(stage_thread_count(o.threads, o.resume, {checkpoint}));
   auto model = build_model(o);
-  PretrainResult r = pretrain(*model, settings, train, stage_run(o, test, console_observer(), checkpoint));
+  check_model_fits(*model, data.train_all);
+  prepare_out_dir(o.out_dir, output_bytes_needed(model->parameter_count(), 7));
+  PretrainResult r = pretrain(*model, settings, data.split.train, stage_run(o, data.split.validation, console_observer(), checkpoint));
   r.metrics["settings"]["data"] = o.data_dir;
+  r.metrics["settings"]["validation_fraction"] = o.validation_fraction;
+  const double test = report_test(*model, data.test, r.metrics);
   save_checkpoint(*model, o.out_dir + "/model.safetensors", stage_metadata(o.model, "pretrained"));
   write_json(o.out_dir + "/metrics.json", r.metrics);
-  std::printf("wrote %s/model.safetensors and %s/metrics.json (test accuracy %.2f%%, %s)\n", o.out_dir.c_str(),
-              o.out_dir.c_str(), 100.0 * r.accuracy, format_duration(r.seconds).c_str());
+  std::printf("wrote %s/model.safetensors and %s/metrics.json (validation accuracy %.2f%%, test accuracy %.2f%%, %s)\n",
+              o.out_dir.c_str(), o.out_dir.c_str(), 100.0 * r.accuracy, 100.0 * test, format_duration(r.seconds).c_str());
 }
 
-void run_retrain_command(const CommandOptions& o, const RetrainSettings& settings, const std::string& weights) {
+void run_retrain_command(const CommandOptions& o, const RetrainSettings& settings, const SnapSettings& snap,
+                         const std::string& weights) {
   validate(settings);
+  validate(snap);
   backend_for(parse_device(o.device));
   // retrained.safetensors, the resume checkpoint (weights and Adam's moments) and its temporary.
-  prepare_out_dir(o.out_dir, output_bytes_needed(make_model(o.model, 0)->parameter_count(), 7));
   const std::string checkpoint = o.out_dir + "/checkpoints/retrain.safetensors";
   set_num_threads(stage_thread_count(o.threads, o.resume, {checkpoint}));
   auto model = make_model(o.model, o.seed);
   load_checkpoint(*model, weights);
   model->to(parse_device(o.device));
-  const Mnist mnist = load_mnist(o.data_dir);
-  const Dataset train = make_dataset(mnist.train, o.train_limit), test = make_dataset(mnist.test, o.test_limit);
+  const Splits data = load_splits(o, o.train_limit, o.validation_fraction);
+  check_model_fits(*model, data.train_all);
+  prepare_out_dir(o.out_dir, output_bytes_needed(model->parameter_count(), 7));
   FigureHooks figures;  // the histograms for the metrics; no frames
   figures.model_name = o.model;
   figures.start(*model);
-  RetrainResult r = retrain(*model, settings, train, stage_run(o, test, figures.observer(), checkpoint));
+  RetrainResult r = retrain(*model, settings, snap, data.split.train,
+                            stage_run(o, data.split.validation, figures.observer(), checkpoint));
+  r.metrics["settings"]["validation_fraction"] = o.validation_fraction;
+  const double test = report_test(*model, data.test, r.metrics);
   save_checkpoint(*model, o.out_dir + "/retrained.safetensors", stage_metadata(o.model, "retrained"));
   save_prior(*r.prior, o.out_dir + "/prior.safetensors");
   write_json(o.out_dir + "/metrics.json", {{"model", o.model}, {"retrained", r.metrics}});
-  std::printf("wrote %s/retrained.safetensors, prior.safetensors and metrics.json (test accuracy %.2f%%)\n",
-              o.out_dir.c_str(), 100 * r.accuracy);
+  std::printf("wrote %s/retrained.safetensors, prior.safetensors and metrics.json (validation accuracy %.2f%%, "
+              "test accuracy %.2f%%)\n", o.out_dir.c_str(), 100 * r.accuracy, 100 * test);
 }
 
-void run_quantize_command(const CommandOptions& o, const PostprocessSettings& settings, const std::string& weights,
-                          const std::string& prior_path) {
+void run_quantize_command(const CommandOptions& o, const PostprocessSettings& settings, double max_accuracy_drop,
+                          const std::string& weights, const std::string& prior_path) {
   validate(settings);
   backend_for(parse_device(o.device));
-  prepare_out_dir(o.out_dir, output_bytes_needed(make_model(o.model, 0)->parameter_count(), 2));
   set_num_threads(choose_thread_count(o.threads).count);
   auto model = make_model(o.model, 0);
   load_checkpoint(*model, weights);
   model->to(parse_device(o.device));
   auto prior = load_prior(prior_path, prior_covered_tensors(*model));
-  const Mnist mnist = load_mnist(o.data_dir);
-  const Dataset train = make_dataset(mnist.train), test = make_dataset(mnist.test, o.test_limit);
-  PostprocessResult q = postprocess(*model, *prior, settings, train, stage_run(o, test, console_observer(), ""));
+  const Splits data = load_splits(o, o.train_limit, o.validation_fraction);
+  check_model_fits(*model, data.train_all);
+  prepare_out_dir(o.out_dir, output_bytes_needed(model->parameter_count(), 2));
+  PostprocessResult q = postprocess(*model, *prior, settings, data.split.train,
+                                    stage_run(o, data.split.validation, console_observer(), ""));
+  const double test = report_test(*model, data.test, q.metrics);
+  const double drop = q.accuracy_before - q.accuracy_after;
+  const bool failed = drop > max_accuracy_drop;
   save_checkpoint(*model, o.out_dir + "/quantized.safetensors", stage_metadata(o.model, "quantized"));
-  write_json(o.out_dir + "/metrics.json", {{"model", o.model}, {"quantized", q.metrics},
+  write_json(o.out_dir + "/metrics.json", {{"model", o.model}, {"status", failed ? "failed" : "ok"}, {"quantized", q.metrics},
                                            {"compression", {{"paper_rate", q.account.rate()}, {"paper_bits", q.account.total_bits}}}});
-  std::printf("%s\nquantized: test accuracy %.2f%% (before %.2f%%), %.2f%% non-zero, %lld distinct values, rate %.1fx\n",
-              account_table(q.account).c_str(), 100 * q.accuracy_after, 100 * q.accuracy_before, 100 * q.nonzero_fraction,
-              static_cast<long long>(q.distinct_values), q.account.rate());
+  std::printf("%s\nquantized: validation accuracy %.2f%% (before %.2f%%), test accuracy %.2f%%, %.2f%% non-zero, "
+              "%lld distinct values, rate %.1fx\n",
+              account_table(q.account).c_str(), 100 * q.accuracy_after, 100 * q.accuracy_before, 100 * test,
+              100 * q.nonzero_fraction, static_cast<long long>(q.distinct_values), q.account.rate());
+  if (failed) {
+    PipelineResult partial;
+    partial.retrained_validation = q.accuracy_before, partial.quantized_validation = q.accuracy_after;
+    partial.quantized_accuracy = test, partial.failed = true;
+    throw QuantizationFailure(quantization_failure_message(q.accuracy_before, q.accuracy_after, max_accuracy_drop), partial);
+  }
 }
 
 }  // namespace sws

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "compress/presets.h"
+#include "compress/pipeline.h"
 
 namespace sws {
 
@@ -20,10 +20,12 @@ struct CommandOptions {
   bool resume = false;           // continue from OUT/checkpoints/
   bool figures = true;           // sws run: draw OUT/figures/ (tools/figures.h)
   int64_t frame_every = 1;       // sws run: draw the film's frame every k epochs (and the last)
+  double validation_fraction = 0.1;  // the stage commands' validation split (sws run: the settings')
 };
 
 // `sws run`: pretrain (or start from `from_pretrained`), retrain, post-process; writes into OUT
 // the files of compress/pipeline.h, report.md and, unless options.figures is false, the figures.
+// A QuantizationFailure is rethrown after the report (marked FAILED) and figures are written.
 void run_pipeline_command(const CommandOptions& options, const PipelineSettings& settings,
                           const std::string& from_pretrained);
 
@@ -32,11 +34,13 @@ void run_pretrain_command(const CommandOptions& options, const PretrainSettings&
 
 // `sws retrain`: retrains the checkpoint `weights`; writes OUT/retrained.safetensors,
 // OUT/prior.safetensors and OUT/metrics.json.
-void run_retrain_command(const CommandOptions& options, const RetrainSettings& settings, const std::string& weights);
+void run_retrain_command(const CommandOptions& options, const RetrainSettings& settings, const SnapSettings& snap,
+                         const std::string& weights);
 
-// `sws quantize`: post-processes a retrained checkpoint with its prior (fine-tuning on the whole
-// training set); writes OUT/quantized.safetensors and OUT/metrics.json.
-void run_quantize_command(const CommandOptions& options, const PostprocessSettings& settings,
+// `sws quantize`: post-processes a retrained checkpoint with its prior (fine-tuning on the
+// training split); writes OUT/quantized.safetensors and OUT/metrics.json; throws a
+// QuantizationFailure when the validation accuracy fell by more than max_accuracy_drop.
+void run_quantize_command(const CommandOptions& options, const PostprocessSettings& settings, double max_accuracy_drop,
                           const std::string& weights, const std::string& prior_path);
 
 }  // namespace sws

@@ -19,25 +19,36 @@ std::string percent(double x) {
 
 std::string run_report(const std::string& model, const nlohmann::json& m, const PaperAccount& account) {
   std::ostringstream os;
+  if (m.value("status", std::string("ok")) == "failed")
+    os << "# FAILED: the quantised model is not a usable result\n\n" << m.value("failure", std::string()) << "\n\n";
   os << "# sws run: " << model << "\n\n"
-     << "| stage | test accuracy | test error | non-zero weights | distinct non-zero values | compression rate (paper's accounting) | time |\n"
-     << "|---|---|---|---|---|---|---|\n";
+     << "Decisions are made on the validation split (" << m.value("validation_images", 0) << " of the "
+     << m.value("validation_images", 0) + m.value("train_images", 0) << " training images); the test set is read once "
+     << "per stage, for this table.\n\n"
+     << "| stage | validation accuracy | test accuracy | test error | non-zero weights | distinct non-zero values | "
+        "compression rate (paper's accounting) | time |\n"
+     << "|---|---|---|---|---|---|---|---|\n";
   auto seconds = [](const nlohmann::json& j) { return format_duration(j.value("seconds", 0.0)); };
-  if (m.contains("pretrained")) {
-    const double a = m["pretrained"]["test_accuracy"];
-    os << "| pretrained | " << percent(a) << " | " << percent(1 - a) << " | 100% | - | 1x | " << seconds(m["pretrained"]) << " |\n";
-  }
-  const double r = m["retrained"]["test_accuracy"], q = m["quantized"]["test_accuracy"];
-  os << "| retrained | " << percent(r) << " | " << percent(1 - r) << " | - | - | - | " << seconds(m["retrained"]) << " |\n";
+  auto accuracies = [](const nlohmann::json& j) {
+    const double a = j.value("test_accuracy", 0.0);
+    return percent(j.value("validation_accuracy", 0.0)) + " | " + percent(a) + " | " + percent(1 - a);
+  };
+  if (m.contains("pretrained"))
+    os << "| pretrained | " << accuracies(m["pretrained"]) << " | 100% | - | 1x | " << seconds(m["pretrained"]) << " |\n";
+  const nlohmann::json& r = m["retrained"];
+  os << "| retrained (" << r.value("epochs_run", 0) << " epochs) | " << accuracies(r) << " | - | - | - | " << seconds(r)
+     << " |\n";
   char rate[32];
   std::snprintf(rate, sizeof rate, "%.1fx", account.rate());
-  os << "| quantized | " << percent(q) << " | " << percent(1 - q) << " | " << percent(m["quantized"]["nonzero_fraction"])
-     << " | " << m["quantized"]["distinct_values"] << " | " << rate << " | " << seconds(m["quantized"]) << " |\n\n";
+  const nlohmann::json& q = m["quantized"];
+  os << "| quantized | " << accuracies(q) << " | " << percent(q["nonzero_fraction"]) << " | " << q["distinct_values"]
+     << " | " << rate << " | " << seconds(q) << " |\n\n";
   if (m["compression"].contains("file_bytes")) {
-    char line[160];
-    std::snprintf(line, sizeof line, "The real file `model.sws`: %lld bytes, **%.1fx** smaller than 32-bit floats "
-                  "(`sws inspect model.sws` shows where the bits go).\n\n",
-                  m["compression"]["file_bytes"].get<long long>(), m["compression"]["file_rate"].get<double>());
+    char line[200];
+    const std::string file = m["compression"].value("file", std::string("model.sws"));
+    std::snprintf(line, sizeof line, "The real file `%s`: %lld bytes, **%.1fx** smaller than 32-bit floats "
+                  "(`sws inspect %s` shows where the bits go).\n\n", file.c_str(),
+                  m["compression"]["file_bytes"].get<long long>(), m["compression"]["file_rate"].get<double>(), file.c_str());
     os << line;
   }
   os << "## Compression, per tensor (after Han et al. 2016, as the paper counts it)\n\n"

@@ -2,7 +2,8 @@
 // prior, quantise, write the .sws file; then read the file back into a fresh module.
 //   custom_model MNIST_DIR [OUT_DIR] [TRAIN_LIMIT]
 // Run the same command again after an interruption (Ctrl-C, kill -9): it continues from
-// OUT_DIR/checkpoints/ and ends with the same files as an uninterrupted run.
+// OUT_DIR/checkpoints/ and ends with the same files as an uninterrupted run. Exit status 0, or 3
+// when post-processing cost more accuracy than allowed (the files are then marked FAILED).
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -45,7 +46,8 @@ int main(int argc, char** argv) {
     Mlp net(rng);
 
     // Every setting of the three stages, starting from the library's defaults (the paper's
-    // recipe). The loss of retraining is cross-entropy + (tau / N) C, N = train.size().
+    // recipe). The last 10% of `train` is held out for every decision (validation_fraction);
+    // retraining's loss is cross-entropy + (tau / N) C, N = the images trained on (the other 90%).
     sws::PipelineSettings settings = sws::preset_settings("mlp");
     settings.pretrain.epochs = 10;
     settings.retrain.tau = 0.03;               // a short retraining needs a stronger pull than 0.005
@@ -57,19 +59,30 @@ int main(int argc, char** argv) {
     run.resume = true;                         // continue from OUT_DIR/checkpoints/ when present
     run.threads = 0;                           // 0: OMP_NUM_THREADS, else the CPUs this process may use
     run.observer = sws::console_observer();    // progress on stderr, one line per epoch on stdout
-    const sws::PipelineResult result = sws::compress_model(net, settings, train, test, run);
+    // A QuantizationFailure (post-processing lost more than settings.max_accuracy_drop of
+    // validation accuracy) still wrote every file, the compressed one as FAILED-model.sws.
+    sws::PipelineResult result;
+    int status = 0;
+    try {
+      result = sws::compress_model(net, settings, train, test, run);
+    } catch (const sws::QuantizationFailure& failure) {
+      std::fprintf(stderr, "custom_model: %s\n", failure.what());
+      result = failure.result();
+      status = 3;
+    }
+    const std::string file = out + (result.failed ? "/FAILED-model.sws" : "/model.sws");
 
     // The file holds only tensors: a fresh module of the same code takes them back, bit-exactly.
     sws::Rng other(2);
     Mlp restored(other);
-    sws::load_sws_into(restored, sws::read_sws(out + "/model.sws"), out + "/model.sws");
+    sws::load_sws_into(restored, sws::read_sws(file), file);
     const double reread = sws::evaluate_accuracy(restored, test);
     std::printf("test accuracy: pretrained %.2f%%, retrained %.2f%%, quantized %.2f%%, read back %.2f%%\n",
                 100 * result.pretrained_accuracy, 100 * result.retrained_accuracy, 100 * result.quantized_accuracy,
                 100 * reread);
-    std::printf("%s/model.sws: %lld bytes (%.1fx smaller than float32), %.2f%% of the weights non-zero\n",
-                out.c_str(), static_cast<long long>(result.file_bytes), result.file_rate, 100 * result.nonzero_fraction);
-    return reread == result.quantized_accuracy ? 0 : 1;
+    std::printf("%s: %lld bytes (%.1fx smaller than float32), %.2f%% of the weights non-zero\n", file.c_str(),
+                static_cast<long long>(result.file_bytes), result.file_rate, 100 * result.nonzero_fraction);
+    return reread == result.quantized_accuracy ? status : 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "custom_model: error: %s\n", e.what());
     return 1;
