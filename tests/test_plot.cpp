@@ -18,6 +18,7 @@
 #include "tools/plot/axes.h"
 #include "tools/plot/gif.h"
 #include "tools/plot/histogram_chart.h"
+#include "tools/plot/line_chart.h"
 #include "tools/plot/png.h"
 #include "tools/plot/scatter_chart.h"
 #include "tools/plot/shapes.h"
@@ -500,6 +501,23 @@ TEST_CASE("plot: trajectory and scatter charts put components and points at thei
   CHECK(sc.top.x_to_px(0.1) == doctest::Approx(sc.main.x_to_px(0.1)));
   CHECK(sc.right.y_to_px(0.05) == doctest::Approx(sc.main.y_to_px(0.05)));
   CHECK_THROWS_AS(scatter_chart(pre, std::vector<float>(3), {}, so), Error);
+}
+
+TEST_CASE("plot: a line chart puts each series at its values, in its colour") {
+  LineChartOptions o;
+  o.x_label = "epoch", o.y_label = "accuracy (%)";
+  LineChart lc = line_chart({{"unquantised", {1, 2, 3, 4}, {98, 98, 98, 98}, colors::blue, 2.2},
+                             {"snapped", {1, 2, 3, 4}, {20, 40, 60, 80}, colors::vermillion, 2.2}},
+                            o);
+  const Axes& a = lc.axes;
+  // The flat line at 98 and the rising one through (2.5, 50).
+  CHECK(colour_distance(lc.canvas.at(int(std::floor(a.x_to_px(2.5))), int(std::floor(a.y_to_px(98)))), colors::blue) < 40);
+  CHECK(colour_distance(lc.canvas.at(int(std::floor(a.x_to_px(2.5))), int(std::floor(a.y_to_px(50)))), colors::vermillion) < 60);
+  CHECK(a.spec().y.min < 20);
+  CHECK(a.spec().y.max > 98);
+  CHECK_THROWS_AS(line_chart({{"bad", {1, 2}, {1}, colors::blue, 2}}, o), Error);
+  CHECK_THROWS_AS(line_chart({}, o), Error);
+  CHECK_THROWS_AS(line_chart({{"nan", {1}, {std::nan("")}, colors::blue, 2}}, o), Error);
 }
 
 TEST_CASE("plot: every chart's PNG decodes at its size") {
