@@ -4,7 +4,8 @@
 # runs from it under several rules; every epoch's validation and snapped validation accuracy and
 # tau go to one JSON line per run in OUT (bench/results/gap_study.jsonl by default).
 #   bench/gap_study.sh SWS [OUT] [CONFIG...]
-# CONFIG is "name|model|data|flags"; without any, the study's list below.
+# CONFIG is "name|model|data|flags"; without any, the study's list below. THREADS (default 2)
+# per run; GAP_STUDY_DIR (default /tmp/gap_study) holds the runs and the shared pretrainings.
 set -uo pipefail
 sws=$1 out=${2:-bench/results/gap_study.jsonl}
 shift 2 || true
@@ -34,7 +35,7 @@ for config in "${configs[@]}"; do
   start=$(date +%s)
   # shellcheck disable=SC2086
   "$sws" run --model "$model" --data "$data" --from-pretrained "$pre/model.safetensors" --out "$work/$name" \
-    --threads 2 --no-figures $flags >"$work/$name.log" 2>&1
+    --threads "${THREADS:-2}" --no-figures $flags >"$work/$name.log" 2>&1
   rc=$?
   python3 - "$work/$name/metrics.json" "$name" "$model" "$data" "$flags" "$rc" "$(( $(date +%s) - start ))" >>"$out" <<'PY'
 import json, sys
