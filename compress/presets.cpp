@@ -23,6 +23,14 @@ PipelineSettings preset_settings(const std::string& model) {
     s.retrain.prior.pi_zero = 0.99;
     s.retrain.prior.init = "fixed";
   }
+  // Any other model: pi_0 = 0.99 rather than the paper's 0.999. On the 784-128-64-10 MLP it is
+  // the one setting that narrowed the quantisation gap on both MNIST and Fashion-MNIST (README,
+  // the gap study, measured on the validation split): with 0.999 only 0.1% of the weights are
+  // non-zero in the prior's eyes, and a net that needs a few percent keeps them between zero
+  // and the nearest component.
+  bool known = false;
+  for (const std::string& name : preset_names()) known = known || name == model;
+  if (!known) s.retrain.prior.pi_zero = 0.99;
   // One epoch of codebook fine-tuning for LeNet-5 (0.96% instead of 1.01% error at the same size).
   if (lenet5) s.postprocess.finetune.epochs = 1;
   return s;

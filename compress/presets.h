@@ -25,7 +25,7 @@ struct PipelineSettings {
 
 // The settings a model starts from: tuned presets for "lenet300", "lenet5" and "tutorial"; for
 // any other name the library's defaults (the paper's settings with 20 epochs of pretraining and
-// 30 of retraining at tau = 0.005, J = 17, pi_0 = 0.999).
+// 30 of retraining at tau = 0.005, J = 17) except pi_0 = 0.99 (measured: compress/presets.cpp).
 PipelineSettings preset_settings(const std::string& model);
 
 // The names preset_settings has presets for (any other gets the defaults).
