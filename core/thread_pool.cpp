@@ -80,7 +80,12 @@ class Pool {
     for (std::thread& t : workers_) t.join();
     workers_.clear();
     stop_.store(false);
-    for (int i = 1; i < threads; ++i) workers_.emplace_back([this, i] { work(i); });
+    for (int i = 1; i < threads; ++i) {
+      workers_.emplace_back([this, i] { work(i); });
+      // Named here, not by the worker itself: under load a new worker may not run before the
+      // caller has claimed every piece of the first loop, and it must already show as a worker.
+      pthread_setname_np(workers_.back().native_handle(), kWorkerName);  // /proc/PID/task/*/comm, top -H
+    }
     threads_.store(threads);
   }
 
@@ -156,7 +161,6 @@ class Pool {
 
   void work(int index) {
     tl_thread_index = index;
-    pthread_setname_np(pthread_self(), kWorkerName);  // how /proc/PID/task/*/comm and top -H show it
     uint32_t seen = generation_of(job_.load());
     while (!stop_.load()) {
       const uint32_t now = generation_of(job_.load());
