@@ -145,9 +145,15 @@ RetrainResult retrain(Module& model, const RetrainSettings& s, const SnapSetting
     e.shown.push_back("snapped_" + decided_on);
     const double accuracy = e.record.at(decided_on).get<double>(), gap = accuracy - snapped;
     if (s.rule != "adaptive" || e.epoch < s.epochs) return;
-    if (e.epoch == s.epochs) e.history["accuracy_after_minimum"] = accuracy;
+    if (e.epoch == s.epochs) e.history["accuracy_after_minimum"] = accuracy, e.history["best_snapped"] = snapped;
     const bool closed = gap <= s.gap_tolerance;
-    const bool costly = accuracy < e.history.at("accuracy_after_minimum").get<double>() - s.max_accuracy_loss;
+    // Costly: the unquantised accuracy has fallen too far and the snapped one, what will be
+    // shipped, no longer improves on its best.
+    const double best_snapped = e.history.at("best_snapped").get<double>();
+    const bool improving = snapped > best_snapped;
+    if (improving) e.history["best_snapped"] = snapped;
+    const bool costly =
+        accuracy < e.history.at("accuracy_after_minimum").get<double>() - s.max_accuracy_loss && !improving;
     if (closed || costly || e.epoch == epoch_cap(s)) {
       e.stop = true;
       e.history["stop_reason"] = closed ? "gap closed" : costly ? "accuracy falling" : "epoch cap";

@@ -31,8 +31,9 @@ struct RetrainSettings {
   // tau_growth and every component's sigma is capped at sigma_anneal x the widest one's (the
   // variances annealed, so that weights resting in a wide bell must choose a mean). 1 turns
   // either off. It stops early when the unquantised validation accuracy has fallen more than
-  // max_accuracy_loss below its value after `epochs` (closing the gap is then costing the model
-  // itself: post-processing and its failure check judge the result). --retrain-rule,
+  // max_accuracy_loss below its value after `epochs` while the snapped accuracy no longer beats
+  // its best (closing the gap is then costing the model itself without helping what will be
+  // shipped: post-processing and its failure check judge the result). --retrain-rule,
   // --gap-tolerance, --tau-growth, --sigma-anneal, --max-retrain-loss, --max-retrain-epochs.
   std::string rule = "adaptive";
   double gap_tolerance = 0.005;
