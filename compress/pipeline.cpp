@@ -53,11 +53,10 @@ PipelineResult compress_model(Module& model, const PipelineSettings& settings, c
   };
   // The test set, once per stage: reported, never decided on.
   auto report_test = [&](nlohmann::json& stage_metrics) {
-    const double a = evaluate_accuracy(model, test);
-    stage_metrics["test_accuracy"] = a;
-    stage_metrics["test_error"] = 1.0 - a;
-    stage_metrics["test_images"] = test.size();
-    note("test accuracy " + std::to_string(100 * a).substr(0, 5) + "% on " + std::to_string(test.size()) + " images");
+    const double a = record_test_accuracy(model, test, stage_metrics);
+    char line[80];
+    std::snprintf(line, sizeof line, "test accuracy %.2f%% on %lld images", 100 * a, static_cast<long long>(test.size()));
+    note(line);
     return a;
   };
   StageRun stage_run;

@@ -52,15 +52,16 @@ nlohmann::json to_json(const RetrainSettings& s) {
 
 std::vector<Tensor> prior_covered_tensors(const Module& model) { return model.parameters(); }
 
-void cap_sigmas(GaussianMixturePrior& prior, double sigma_cap) {
-  if (!(sigma_cap > 0)) return;
+std::vector<double> cap_sigmas(GaussianMixturePrior& prior, double sigma_cap) {
+  std::vector<double> gamma = prior.gamma.to_double_vector();
+  if (!(sigma_cap > 0)) return gamma;
   // sigma_j <= cap  <=>  gamma_j = log lambda_j >= -2 log cap.
   const double floor = -2.0 * std::log(sigma_cap);
-  std::vector<double> gamma = prior.gamma.to_double_vector();
   bool changed = false;
   for (double& g : gamma)
     if (g < floor) g = floor, changed = true;
   if (changed) prior.gamma.copy_(Tensor::from_vector(gamma, {static_cast<int64_t>(gamma.size())}, prior.gamma.device()).to(prior.gamma.dtype()));
+  return gamma;
 }
 
 nlohmann::json prior_snapshot(const GaussianMixturePrior& prior) {
@@ -71,8 +72,7 @@ namespace {
 
 // Stops the run at a variance collapse (a component narrower than 1e-5, which the Gamma
 // hyper-priors exist to prevent), naming it. Non-finite values are caught by the loop.
-void check_variances(const GaussianMixturePrior& prior, int64_t epoch, int64_t step) {
-  const std::vector<double> gamma = prior.gamma.to_double_vector();
+void check_variances(const std::vector<double>& gamma, int64_t epoch, int64_t step) {
   for (size_t j = 0; j < gamma.size(); ++j)
     SWS_CHECK(gamma[j] < 23.0, "retraining stopped at epoch " + std::to_string(epoch) + ", step " +
                                    std::to_string(step) + ": the variance of mixture component " + std::to_string(j) +
@@ -129,8 +129,8 @@ RetrainResult retrain(Module& model, const RetrainSettings& s, const SnapSetting
     return s.tau * warm * rule_state.at("tau_scale").get<double>();
   };
   loop.after_step = [&](const TrainingStep& step) {
-    cap_sigmas(*prior, rule_state.at("sigma_cap").get<double>());
-    check_variances(*prior, step.epoch, step.step);
+    // One read of gamma per step: capped (when the rule has set a cap), then checked.
+    check_variances(cap_sigmas(*prior, rule_state.at("sigma_cap").get<double>()), step.epoch, step.step);
   };
   const std::string decided_on = run.evaluations.empty() ? "" : run.evaluations.front().first;
   loop.on_epoch = [&](EpochEnd& e) {

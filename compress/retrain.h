@@ -72,8 +72,9 @@ RetrainResult retrain(Module& model, const RetrainSettings& settings, const Snap
 std::vector<Tensor> prior_covered_tensors(const Module& model);
 
 // Caps every component's standard deviation at sigma_cap (raises gamma_j to -2 log sigma_cap
-// where it is below), in place; sigma_cap <= 0 does nothing. The adaptive rule's annealing.
-void cap_sigmas(GaussianMixturePrior& prior, double sigma_cap);
+// where it is below), in place; sigma_cap <= 0 changes nothing. Returns gamma as it then is, on
+// the host. The adaptive rule's annealing.
+std::vector<double> cap_sigmas(GaussianMixturePrior& prior, double sigma_cap);
 
 // The mixture as stored per epoch: {"means", "precisions", "mixing_proportions"}.
 nlohmann::json prior_snapshot(const GaussianMixturePrior& prior);

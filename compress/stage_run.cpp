@@ -25,6 +25,12 @@ nlohmann::json run_settings(const StageRun& run, const Module& model, const Data
   return s;
 }
 
+double record_test_accuracy(Module& model, const Dataset& test, nlohmann::json& metrics) {
+  const double a = evaluate_accuracy(model, test);
+  metrics["test_accuracy"] = a, metrics["test_error"] = 1.0 - a, metrics["test_images"] = test.size();
+  return a;
+}
+
 nlohmann::json final_accuracies(const StageRun& run, const nlohmann::json& record) {
   nlohmann::json out = nlohmann::json::object();
   for (const auto& [name, data] : run.evaluations) {

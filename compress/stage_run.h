@@ -29,6 +29,10 @@ struct StageRun {
 // ("train_images", and "test_images" for an evaluation named "test_accuracy").
 nlohmann::json run_settings(const StageRun& run, const Module& model, const Dataset& train);
 
+// The test set, read once at a stage's end and only reported: stores "test_accuracy",
+// "test_error" and "test_images" in `metrics` and returns the accuracy.
+double record_test_accuracy(Module& model, const Dataset& test, nlohmann::json& metrics);
+
 // For each evaluation "X_accuracy" of `record`: "X_accuracy" and "X_error" = 1 - accuracy.
 nlohmann::json final_accuracies(const StageRun& run, const nlohmann::json& record);
 

@@ -89,7 +89,9 @@ TEST_CASE("training loop: a NaN written by a step stops the run naming epoch, st
   TrainingLoop loop(o, adam, net.named_parameters(), net);
   CHECK_THROWS_WITH_AS(loop.run(train, [&](const TrainingStep& s) { return cross_entropy_step(net, s); }),
                        doctest::Contains("pretraining stopped at epoch 2, step 3: fc2.weight holds nan (entry 7)"), Error);
-  CHECK_THROWS_WITH_AS(TrainingLoop(TrainingLoopOptions{"x", 0}, adam, net.named_parameters(), net),
+  TrainingLoopOptions no_epochs;
+  no_epochs.epochs = 0;
+  CHECK_THROWS_WITH_AS(TrainingLoop(no_epochs, adam, net.named_parameters(), net),
                        doctest::Contains("epochs must be at least 1"), Error);
 }
 

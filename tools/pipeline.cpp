@@ -93,12 +93,6 @@ Splits load_splits(const CommandOptions& o, int64_t train_limit, double validati
   return s;
 }
 
-// The test set, once at the end of a stage: reported beside the validation accuracy.
-double report_test(Module& model, const Dataset& test, nlohmann::json& metrics) {
-  const double a = evaluate_accuracy(model, test);
-  metrics["test_accuracy"] = a, metrics["test_error"] = 1.0 - a, metrics["test_images"] = test.size();
-  return a;
-}
 
 }  // namespace
 
@@ -183,7 +177,7 @@ void run_pretrain_command(const CommandOptions& o, const PretrainSettings& setti
   PretrainResult r = pretrain(*model, settings, data.split.train, stage_run(o, data.split.validation, console_observer(), checkpoint));
   r.metrics["settings"]["data"] = o.data_dir;
   r.metrics["settings"]["validation_fraction"] = o.validation_fraction;
-  const double test = report_test(*model, data.test, r.metrics);
+  const double test = record_test_accuracy(*model, data.test, r.metrics);
   save_checkpoint(*model, o.out_dir + "/model.safetensors", stage_metadata(o.model, "pretrained"));
   write_json(o.out_dir + "/metrics.json", r.metrics);
   std::printf("wrote %s/model.safetensors and %s/metrics.json (validation accuracy %.2f%%, test accuracy %.2f%%, %s)\n",
@@ -210,7 +204,7 @@ void run_retrain_command(const CommandOptions& o, const RetrainSettings& setting
   RetrainResult r = retrain(*model, settings, snap, data.split.train,
                             stage_run(o, data.split.validation, figures.observer(), checkpoint));
   r.metrics["settings"]["validation_fraction"] = o.validation_fraction;
-  const double test = report_test(*model, data.test, r.metrics);
+  const double test = record_test_accuracy(*model, data.test, r.metrics);
   save_checkpoint(*model, o.out_dir + "/retrained.safetensors", stage_metadata(o.model, "retrained"));
   save_prior(*r.prior, o.out_dir + "/prior.safetensors");
   write_json(o.out_dir + "/metrics.json", {{"model", o.model}, {"retrained", r.metrics}});
@@ -232,7 +226,7 @@ void run_quantize_command(const CommandOptions& o, const PostprocessSettings& se
   prepare_out_dir(o.out_dir, output_bytes_needed(model->parameter_count(), 2));
   PostprocessResult q = postprocess(*model, *prior, settings, data.split.train,
                                     stage_run(o, data.split.validation, console_observer(), ""));
-  const double test = report_test(*model, data.test, q.metrics);
+  const double test = record_test_accuracy(*model, data.test, q.metrics);
   const double drop = q.accuracy_before - q.accuracy_after;
   const bool failed = drop > max_accuracy_drop;
   save_checkpoint(*model, o.out_dir + "/quantized.safetensors", stage_metadata(o.model, "quantized"));
