@@ -175,6 +175,13 @@ GaussianMixturePrior::GaussianMixturePrior(const PriorOptions& options, const st
   beta_ = Tensor::from_vector(beta, {J}, device).to(dtype);
 }
 
+void GaussianMixturePrior::set_pi_zero(double pi_zero) {
+  SWS_CHECK(!options_.learn_pi_zero, "mixture prior: a learned pi_0 is not set from outside");
+  SWS_CHECK(pi_zero > 0 && pi_zero < 1, "mixture prior: pi_0 must lie in (0, 1), got " + std::to_string(pi_zero));
+  options_.pi_zero = pi_zero;
+  eta.fill_(std::log(pi_zero) - std::log1p(-pi_zero));
+}
+
 Tensor GaussianMixturePrior::complexity(const std::vector<Tensor>& weights) const {
   const Tensor nll = mixture_negative_log_likelihood(weights, mu, gamma, rho, eta);
   // Gamma hyper-priors: -log Gamma(lambda | alpha, beta) = (1 - alpha) gamma + beta lambda + const.

@@ -60,7 +60,11 @@ class GaussianMixturePrior {
   std::vector<double> means() const;
   std::vector<double> precisions() const;
   std::vector<double> mixing_proportions() const;
-  const PriorOptions& options() const { return options_; }  // as given to the constructor
+  const PriorOptions& options() const { return options_; }  // as given, but for set_pi_zero
+
+  // Sets a fixed pi_0 (eta = logit(pi_0), and options().pi_zero, which prior files store): the
+  // adaptive retraining rule relaxes it. sws::Error if pi_0 is learned or outside (0, 1).
+  void set_pi_zero(double pi_zero);
 
   // [J-1] free means mu_1..mu_{J-1}; [J] log-precisions gamma_j = log lambda_j; [J-1] mixing
   // logits rho, pi_j = (1 - pi_0) softmax(rho)_j.

@@ -45,7 +45,7 @@ struct PipelineRun {
 
 // What the run produced; metrics is metrics.json's content.
 struct PipelineResult {
-  double pretrained_accuracy = 0, retrained_accuracy = 0, quantized_accuracy = 0;  // on `test`, after each stage
+  double pretrained_accuracy = 0, retrained_accuracy = 0, quantized_accuracy = 0;  // on `test` (NaN if empty), after each stage
   // On the validation split, after each stage: what the pipeline decides on.
   double pretrained_validation = 0, retrained_validation = 0, quantized_validation = 0;
   bool failed = false;          // post-processing lost more than settings.max_accuracy_drop

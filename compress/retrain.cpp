@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "autograd/ops.h"
+#include "compress/adaptive_rule.h"
 #include "compress/quantization_gap.h"
 #include "core/error.h"
 #include "optim/adam.h"
@@ -26,7 +27,10 @@ void validate(const RetrainSettings& s) {
   SWS_CHECK(s.gap_tolerance >= 0 && std::isfinite(s.gap_tolerance), "--gap-tolerance must be >= 0");
   SWS_CHECK(s.tau_growth >= 1 && std::isfinite(s.tau_growth), "--tau-growth must be at least 1");
   SWS_CHECK(s.sigma_anneal > 0 && s.sigma_anneal <= 1, "--sigma-anneal must lie in (0, 1]");
+  SWS_CHECK(s.pi0_relax >= 1 && std::isfinite(s.pi0_relax), "--pi0-relax must be at least 1");
+  SWS_CHECK(s.pi0_floor > 0 && s.pi0_floor < 1, "--pi0-floor must lie strictly between 0 and 1");
   SWS_CHECK(s.max_accuracy_loss >= 0 && s.max_accuracy_loss <= 1, "--max-retrain-loss must lie in [0, 1]");
+  SWS_CHECK(s.snapped_patience >= 1, "--snapped-patience must be at least 1");
   SWS_CHECK(s.max_epochs == 0 || s.max_epochs >= s.epochs,
             "--max-retrain-epochs must be 0 (twice the retraining epochs) or at least the retraining epochs, got " +
                 std::to_string(s.max_epochs));
@@ -46,7 +50,9 @@ nlohmann::json to_json(const RetrainSettings& s) {
           {"pi0_concentration", p.pi_zero_concentration}, {"init", p.init}, {"init_range", p.init_range},
           {"init_sigma", p.init_sigma}, {"alpha_zero", p.alpha_zero}, {"beta_zero", p.beta_zero},
           {"alpha", p.alpha}, {"beta", p.beta}, {"seed", s.seed}, {"rule", s.rule},
-          {"gap_tolerance", s.gap_tolerance}, {"tau_growth", s.tau_growth}, {"sigma_anneal", s.sigma_anneal}, {"max_accuracy_loss", s.max_accuracy_loss},
+          {"gap_tolerance", s.gap_tolerance}, {"tau_growth", s.tau_growth}, {"sigma_anneal", s.sigma_anneal},
+          {"pi0_relax", s.pi0_relax}, {"pi0_floor", s.pi0_floor}, {"max_accuracy_loss", s.max_accuracy_loss},
+          {"snapped_patience", s.snapped_patience},
           {"max_epochs", epoch_cap(s)}};
 }
 
@@ -118,11 +124,20 @@ RetrainResult retrain(Module& model, const RetrainSettings& s, const SnapSetting
   // The prior was initialised from the pretrained weights above, as in an interrupted run; on a
   // resume the loop then gives every learned tensor, the optimiser and the data order their
   // saved values, and the history (the trajectory included) its saved entries.
-  // The adaptive rule's state is "tau_scale" and "sigma_cap" (0: none) in the history, so the
-  // checkpoint carries it.
-  loop.set_initial_history(
-      {{"prior_trajectory", nlohmann::json::array({prior_snapshot(*prior)})}, {"tau_scale", 1.0}, {"sigma_cap", 0.0}});
+  // The adaptive rule's state is "tau_scale", "sigma_cap" (0: none) and "pi0" in the history, so
+  // the checkpoint carries it.
+  nlohmann::json initial = initial_rule_state(s);
+  initial["prior_trajectory"] = nlohmann::json::array({prior_snapshot(*prior)});
+  loop.set_initial_history(initial);
   const nlohmann::json& rule_state = loop.history();
+  // A fixed pi_0 is the constant eta = logit(pi_0): set it from the rule's state (after a resume too).
+  double pi0_in_prior = s.prior.pi_zero;
+  loop.before_step = [&](const TrainingStep&) {
+    const double pi0 = rule_state.at("pi0").get<double>();
+    if (s.prior.learn_pi_zero || pi0 == pi0_in_prior) return;
+    prior->set_pi_zero(pi0);
+    pi0_in_prior = pi0;
+  };
   // tau warm-up: linear from tau / warmup to tau over the first epochs; then the rule's scale.
   auto tau_of = [&](int64_t epoch) {
     const double warm = s.tau_warmup_epochs > 0 ? std::min(1.0, double(epoch) / s.tau_warmup_epochs) : 1.0;
@@ -135,6 +150,7 @@ RetrainResult retrain(Module& model, const RetrainSettings& s, const SnapSetting
   const std::string decided_on = run.evaluations.empty() ? "" : run.evaluations.front().first;
   loop.on_epoch = [&](EpochEnd& e) {
     e.record["tau"] = tau_of(e.epoch);
+    e.record["pi0"] = rule_state.at("pi0").get<double>();
     e.history["prior_trajectory"].push_back(prior_snapshot(*prior));
     if (decided_on.empty()) return;
     // The quantisation gap on the decision set, and the rule.
@@ -143,30 +159,16 @@ RetrainResult retrain(Module& model, const RetrainSettings& s, const SnapSetting
     e.record["snapped_" + decided_on] = snapped;
     e.record["snap_seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     e.shown.push_back("snapped_" + decided_on);
-    const double accuracy = e.record.at(decided_on).get<double>(), gap = accuracy - snapped;
     if (s.rule != "adaptive" || e.epoch < s.epochs) return;
-    if (e.epoch == s.epochs) e.history["accuracy_after_minimum"] = accuracy, e.history["best_snapped"] = snapped;
-    const bool closed = gap <= s.gap_tolerance;
-    // Costly: the unquantised accuracy has fallen too far and the snapped one, what will be
-    // shipped, no longer improves on its best.
-    const double best_snapped = e.history.at("best_snapped").get<double>();
-    const bool improving = snapped > best_snapped;
-    if (improving) e.history["best_snapped"] = snapped;
-    const bool costly =
-        accuracy < e.history.at("accuracy_after_minimum").get<double>() - s.max_accuracy_loss && !improving;
-    if (closed || costly || e.epoch == epoch_cap(s)) {
+    const std::vector<double> lambda = prior->precisions();
+    const double widest = 1.0 / std::sqrt(*std::min_element(lambda.begin(), lambda.end()));
+    const std::string stop = adaptive_rule_step(s, e.epoch, e.record.at(decided_on).get<double>(), snapped, widest, e.history);
+    if (!stop.empty()) {
       e.stop = true;
-      e.history["stop_reason"] = closed ? "gap closed" : costly ? "accuracy falling" : "epoch cap";
+      e.history["stop_reason"] = stop;
       return;
     }
-    e.history["tau_scale"] = e.history.at("tau_scale").get<double>() * s.tau_growth;
-    if (s.sigma_anneal < 1) {
-      const std::vector<double> lambda = prior->precisions();
-      const double widest = 1.0 / std::sqrt(*std::min_element(lambda.begin(), lambda.end()));
-      const double cap = e.history.at("sigma_cap").get<double>();
-      e.history["sigma_cap"] = s.sigma_anneal * (cap > 0 ? std::min(cap, widest) : widest);
-      cap_sigmas(*prior, e.history["sigma_cap"].get<double>());
-    }
+    cap_sigmas(*prior, e.history.at("sigma_cap").get<double>());  // pi_0: before the next step
   };
   const double n = static_cast<double>(train.size());
   const nlohmann::json& history = loop.run(train, [&](const TrainingStep& step) {
@@ -175,6 +177,9 @@ RetrainResult retrain(Module& model, const RetrainSettings& s, const SnapSetting
     const Tensor loss = add(ce, mul_scalar(complexity, tau_of(step.epoch) / n));
     return StepLoss{loss, {{"cross_entropy", ce}, {"complexity", complexity, false}}};
   });
+  // A resume after the last epoch runs no step: the rule's pi_0 is set here too.
+  const double final_pi0 = history.at("pi0").get<double>();
+  if (!s.prior.learn_pi_zero && final_pi0 != pi0_in_prior) prior->set_pi_zero(final_pi0);
   RetrainResult r;
   r.prior = prior;
   const nlohmann::json last = loop.last_record();
@@ -182,7 +187,7 @@ RetrainResult retrain(Module& model, const RetrainSettings& s, const SnapSetting
   r.seconds = loop.seconds();
   r.metrics = {{"stage", "retrained"}, {"seconds", r.seconds}, {"epochs", history.at("epochs")},
                {"epochs_run", history.at("epochs").size()}, {"tau_scale", history.at("tau_scale")},
-               {"sigma_cap", history.at("sigma_cap")},
+               {"sigma_cap", history.at("sigma_cap")}, {"pi0", history.at("pi0")},
                {"stop_reason", history.value("stop_reason", s.rule == "fixed" ? "fixed schedule" : "")},
                {"prior_trajectory", history.at("prior_trajectory")}, {"settings", settings}};
   r.metrics.update(final_accuracies(run, last));

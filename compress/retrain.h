@@ -31,15 +31,23 @@ struct RetrainSettings {
   // tau_growth and every component's sigma is capped at sigma_anneal x the widest one's (the
   // variances annealed, so that weights resting in a wide bell must choose a mean). 1 turns
   // either off. It stops early when the unquantised validation accuracy has fallen more than
-  // max_accuracy_loss below its value after `epochs` while the snapped accuracy no longer beats
-  // its best (closing the gap is then costing the model itself without helping what will be
-  // shipped: post-processing and its failure check judge the result). --retrain-rule,
-  // --gap-tolerance, --tau-growth, --sigma-anneal, --max-retrain-loss, --max-retrain-epochs.
+  // max_accuracy_loss below its value after `epochs` and the snapped accuracy has not beaten its
+  // best for snapped_patience extra epochs (closing the gap is then costing the model itself
+  // without helping what will be shipped: post-processing and its failure check judge the
+  // result; the snapped accuracy may rest an epoch or two before it climbs again). After every extra epoch
+  // the zero component's share 1 - pi_0 is also multiplied by pi0_relax, pi_0 never going below
+  // pi0_floor (a fixed pi_0 that starts at or below the floor stays): when the gap stays open,
+  // the prior demands more zeros than the data allow (README, the gap study), so it yields.
+  // --retrain-rule, --gap-tolerance, --tau-growth, --sigma-anneal, --pi0-relax, --pi0-floor,
+  // --max-retrain-loss, --snapped-patience, --max-retrain-epochs.
   std::string rule = "adaptive";
   double gap_tolerance = 0.005;
   double tau_growth = 1.25;
   double sigma_anneal = 0.9;
+  double pi0_relax = 1.5;
+  double pi0_floor = 0.99;
   double max_accuracy_loss = 0.01;
+  int64_t snapped_patience = 3;
   int64_t max_epochs = 0;
 };
 

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "autograd/ops.h"
+#include "compress/adaptive_rule.h"
 #include "compress/pipeline.h"
 #include "compress/quantization_gap.h"
 #include "compress/sws_module.h"
@@ -264,12 +265,17 @@ TEST_CASE("adaptive retraining: extends while the gap is open and resumes bit-id
   CHECK(straight.second["tau_scale"].get<double>() == doctest::Approx(1.5 * 1.5));
   CHECK(straight.second["sigma_cap"].get<double>() > 0);  // and annealed the variances
   CHECK(straight.second["epochs"][3]["tau"].get<double>() == doctest::Approx(0.005 * 1.5 * 1.5));
+  // and relaxed pi_0 (0.999 by default): 1 - pi_0 x 1.5 after each extra epoch, not below 0.99.
+  CHECK(straight.second["epochs"][1]["pi0"].get<double>() == 0.999);
+  CHECK(straight.second["epochs"][3]["pi0"].get<double>() == doctest::Approx(1 - 0.001 * 1.5 * 1.5));
+  CHECK(straight.second["pi0"].get<double>() == straight.second["epochs"][3]["pi0"].get<double>());  // stopped at the cap
   CHECK_THROWS(run_once(dir.file("resumed.safetensors"), 4));  // dies in epoch 4; epoch 3's state is on disk
   const auto resumed = run_once(dir.file("resumed.safetensors"), 99);
   CHECK(resumed.first == straight.first);
   CHECK(without_times(resumed.second["epochs"]) == without_times(straight.second["epochs"]));
   CHECK(resumed.second["prior_trajectory"] == straight.second["prior_trajectory"]);
   CHECK(resumed.second["sigma_cap"] == straight.second["sigma_cap"]);
+  CHECK(resumed.second["pi0"] == straight.second["pi0"]);
 }
 
 TEST_CASE("adaptive retraining: stops as soon as the gap is within the tolerance after the minimum epochs") {
@@ -349,4 +355,51 @@ TEST_CASE("adaptive retraining closes a gap the fixed schedule leaves, on invert
   CHECK(a["stop_reason"] == "gap closed");
   CHECK(a["epochs"].back()["validation_accuracy"].get<double>() >
         f["epochs"].back()["validation_accuracy"].get<double>() - 0.05);  // without giving up the model
+}
+
+TEST_CASE("adaptive rule: scripted accuracies, every stop and the state it carries") {
+  RetrainSettings s;  // gap tolerance 0.005, tau x1.25, sigma x0.9, 1 - pi_0 x1.5 down to 0.99,
+  s.epochs = 3, s.max_epochs = 20;  // guard 1 point with a patience of 3
+  nlohmann::json state = initial_rule_state(s);
+  CHECK(state["pi0"] == 0.999);
+  // Epoch 3 (the planned end): gap open, so extend; the references are set.
+  CHECK(adaptive_rule_step(s, 3, 0.90, 0.50, 0.04, state) == "");
+  CHECK(state["accuracy_after_minimum"] == 0.90);
+  CHECK(state["tau_scale"].get<double>() == doctest::Approx(1.25));
+  CHECK(state["sigma_cap"].get<double>() == doctest::Approx(0.036));
+  CHECK(state["pi0"].get<double>() == doctest::Approx(0.9985));
+  // The cap only tightens: a wider component later does not loosen it.
+  CHECK(adaptive_rule_step(s, 4, 0.89, 0.60, 0.05, state) == "");
+  CHECK(state["sigma_cap"].get<double>() == doctest::Approx(0.036 * 0.9));
+  CHECK(state["epochs_without_gain"] == 0);
+  // pi_0 reaches its floor and stays there.
+  for (int epoch = 5; epoch <= 9; ++epoch) CHECK(adaptive_rule_step(s, epoch, 0.895, 0.60 + epoch * 0.01, 0.05, state) == "");
+  CHECK(state["pi0"].get<double>() == 0.99);
+  // Fallen more than a point, the snapped accuracy stalls: patience 3, then "accuracy falling".
+  CHECK(adaptive_rule_step(s, 10, 0.88, 0.65, 0.05, state) == "");
+  CHECK(adaptive_rule_step(s, 11, 0.88, 0.69, 0.05, state) == "");
+  CHECK(state["epochs_without_gain"] == 2);
+  CHECK(adaptive_rule_step(s, 12, 0.88, 0.69, 0.05, state) == "accuracy falling");
+  // A gain resets the count; a closed gap stops at once; the cap stops the rest.
+  nlohmann::json other = initial_rule_state(s);
+  CHECK(adaptive_rule_step(s, 3, 0.90, 0.50, 0.04, other) == "");
+  CHECK(adaptive_rule_step(s, 4, 0.88, 0.49, 0.04, other) == "");
+  CHECK(adaptive_rule_step(s, 5, 0.88, 0.49, 0.04, other) == "");
+  CHECK(adaptive_rule_step(s, 6, 0.88, 0.51, 0.04, other) == "");  // better than 0.50: counting again
+  CHECK(other["epochs_without_gain"] == 0);
+  CHECK(adaptive_rule_step(s, 7, 0.88, 0.876, 0.04, other) == "gap closed");
+  CHECK(adaptive_rule_step(s, 20, 0.90, 0.10, 0.04, other) == "epoch cap");
+  // Accuracy held: no guard, however long the snapped accuracy stalls.
+  nlohmann::json held = initial_rule_state(s);
+  s.max_epochs = 100;
+  for (int epoch = 3; epoch < 20; ++epoch) CHECK(adaptive_rule_step(s, epoch, 0.90, 0.30, 0.04, held) == "");
+  // A pi_0 at or below the floor, or a learned one, is not relaxed.
+  s.prior.pi_zero = 0.99;
+  nlohmann::json tutorial = initial_rule_state(s);
+  CHECK(adaptive_rule_step(s, 3, 0.90, 0.50, 0.04, tutorial) == "");
+  CHECK(tutorial["pi0"] == 0.99);
+  s.prior.pi_zero = 0.999, s.prior.learn_pi_zero = true;
+  nlohmann::json learned = initial_rule_state(s);
+  CHECK(adaptive_rule_step(s, 3, 0.90, 0.50, 0.04, learned) == "");
+  CHECK(learned["pi0"] == 0.999);
 }

@@ -5,6 +5,8 @@
 #include <cmath>
 
 #include "compress/gaussian_mixture_prior.h"
+#include "compress/prior_file.h"
+#include "temp_dir.h"
 
 using namespace sws;
 using sws::testing::check_gradients;
@@ -182,4 +184,24 @@ TEST_CASE("prior: initialisation follows the paper and the tutorial") {
   o.pi_zero = 0.99;
   o.components = 1;
   CHECK_THROWS_WITH(GaussianMixturePrior(o, {w}), doctest::Contains("at least 2"));
+}
+
+TEST_CASE("prior: a relaxed pi_0 is the prior's from then on, and its file keeps it") {
+  testing::TempDir dir("prior_relaxed");
+  Tensor w = Tensor::from_vector(std::vector<float>{-0.3f, 0.02f, 0.5f}, {3});
+  GaussianMixturePrior prior(PriorOptions{}, {w});  // pi_0 = 0.999
+  const double before = prior.complexity({w}).item();
+  prior.set_pi_zero(0.99);
+  CHECK(prior.mixing_proportions()[0] == doctest::Approx(0.99).epsilon(1e-7));
+  CHECK(prior.mixing_proportions()[3] == doctest::Approx(0.01 / 16).epsilon(1e-5));
+  CHECK(prior.complexity({w}).item() != before);  // the term sees it
+  save_prior(prior, dir.file("prior.safetensors"));
+  const auto loaded = load_prior(dir.file("prior.safetensors"), {w});
+  CHECK(loaded->options().pi_zero == 0.99);
+  CHECK(loaded->mixing_proportions() == prior.mixing_proportions());
+  CHECK_THROWS_WITH(prior.set_pi_zero(1.0), doctest::Contains("(0, 1)"));
+  PriorOptions learned;
+  learned.learn_pi_zero = true;
+  GaussianMixturePrior learning(learned, {w});
+  CHECK_THROWS_WITH(learning.set_pi_zero(0.99), doctest::Contains("learned"));
 }

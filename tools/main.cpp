@@ -9,8 +9,14 @@
 //                --prior runs/lenet5-sws/prior.safetensors --out runs/lenet5-sws
 //   sws eval --weights runs/lenet5/quantized.safetensors
 #include <CLI/CLI.hpp>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <vector>
 
 #include "compress/presets.h"
 #include "core/blas_kernels.h"
@@ -46,6 +52,24 @@ std::string model_on_command_line(int argc, char** argv) {
     if (std::strncmp(argv[i], "--model=", 8) == 0) return argv[i] + 8;
   }
   return "lenet5";
+}
+
+// `sws sweep ARGS`: replaces this process with the Optuna driver, tools/sweep.py ARGS, run by
+// Debian's /usr/bin/python3 (which sees python3-optuna); SWS_BINARY tells it this binary.
+int exec_sweep(int argc, char** argv) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path self = fs::canonical("/proc/self/exe", ec);
+  const fs::path installed = self.parent_path().parent_path() / "share" / "sws" / "sweep.py";
+  const std::string script = !ec && fs::exists(installed, ec) ? installed.string() : std::string(SWS_SWEEP_SCRIPT);
+  if (!ec) setenv("SWS_BINARY", self.c_str(), 1);
+  std::vector<char*> args{const_cast<char*>("python3"), const_cast<char*>(script.c_str())};
+  for (int i = 2; i < argc; ++i) args.push_back(argv[i]);
+  args.push_back(nullptr);
+  execv("/usr/bin/python3", args.data());
+  std::fprintf(stderr, "sws: error: sws sweep runs %s with /usr/bin/python3, which could not start (%s); "
+               "scripts/install-deps.sh installs it with Debian's python3-optuna\n", script.c_str(), std::strerror(errno));
+  return 1;
 }
 
 // lenet300, lenet5, tutorial or mlp:SIZES.
@@ -111,8 +135,13 @@ void add_retrain_flags(CLI::App* app, sws::RetrainSettings& r, const std::string
       ->capture_default_str();
   app->add_option("--sigma-anneal", r.sigma_anneal, "adaptive: after each extra epoch with the gap open, cap every "
                   "component's sigma at this fraction of the widest one's (1: off)")->capture_default_str();
+  app->add_option("--pi0-relax", r.pi0_relax, "adaptive: after each extra epoch with the gap open, multiply 1 - pi0 "
+                  "by this (1: off), down to --pi0-floor")->capture_default_str();
+  app->add_option("--pi0-floor", r.pi0_floor, "adaptive: the relaxed pi0 never goes below this")->capture_default_str();
   app->add_option("--max-retrain-loss", r.max_accuracy_loss, "adaptive: stop extending when the unquantised "
                   "validation accuracy falls this far below its value after the retraining epochs")->capture_default_str();
+  app->add_option("--snapped-patience", r.snapped_patience, "adaptive: ... and the snapped validation accuracy "
+                  "has not beaten its best for this many extra epochs")->capture_default_str();
   app->add_option("--max-retrain-epochs", r.max_epochs, "adaptive: the epoch cap (0: twice the retraining epochs)")
       ->capture_default_str();
 }
@@ -150,6 +179,7 @@ constexpr const char* kPresets =
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc >= 2 && std::strcmp(argv[1], "sweep") == 0) return exec_sweep(argc, argv);
   sws::ensure_fast_blas_kernels(argv);
   CLI::App app{"sws: compress neural networks by soft weight-sharing (Ullrich, Meeds & Welling, 2017)"};
   app.require_subcommand(1);
@@ -208,6 +238,8 @@ int main(int argc, char** argv) {
   run->add_option("--out", options.out_dir, "output folder")->required();
   run->add_option("--from-pretrained", from_pretrained, "start from this checkpoint (skips stage 1)");
   run->add_flag("--no-figures", no_figures, "do not draw OUT/figures/ (histograms, trajectories, scatter, film)");
+  bool no_test = false;
+  run->add_flag("--no-test", no_test, "never read the test set (a search's trials: every choice is made on validation)");
   run->add_option("--frame-every", options.frame_every, "draw the film's frame every k epochs")->capture_default_str();
   add_pretrain_flags(run, settings.pretrain, "pretrain-");
   add_retrain_flags(run, settings.retrain, "--retrain-epochs");
@@ -234,6 +266,8 @@ int main(int argc, char** argv) {
   inspect->add_flag("--json", inspect_json, "print JSON instead of a table");
   inspect->footer("Example:\n  sws inspect lenet5.sws --json");
 
+  app.add_subcommand("sweep", "Search hyper-parameters with Optuna over `sws run` trials (sws sweep --help)")
+      ->allow_extras();
   std::string plot_dir;
   bool plot_no_frames = false;
   CLI::App* plot = app.add_subcommand("plot", "Redraw the figures of a finished run from its files");
@@ -264,7 +298,7 @@ int main(int argc, char** argv) {
       return sws::run_quantize_command(options, settings.postprocess, settings.max_accuracy_drop, weights, prior_path), 0;
     if (*run) {
       SWS_CHECK(options.frame_every >= 1, "--frame-every must be at least 1");
-      options.figures = !no_figures;
+      options.figures = !no_figures, options.test = !no_test;
       sws::run_pipeline_command(options, settings, from_pretrained);
       return 0;
     }

@@ -104,7 +104,8 @@ void run_pipeline_command(const CommandOptions& o, const PipelineSettings& setti
   const uint64_t figure_bytes = o.figures ? static_cast<uint64_t>(epoch_cap(settings.retrain)) * 150000u + 2000000u : 0;
   choose_thread_count(o.threads);  // a bad --threads or OMP_NUM_THREADS fails here, before any file
   const Mnist mnist = load_mnist(o.data_dir);
-  const Dataset train = make_dataset(mnist.train, o.train_limit), test = make_dataset(mnist.test, o.test_limit);
+  const Dataset train = make_dataset(mnist.train, o.train_limit);
+  const Dataset test = o.test ? make_dataset(mnist.test, o.test_limit) : Dataset{};
   auto model = make_model(o.model, o.seed);
   if (!from_pretrained.empty()) load_checkpoint(*model, from_pretrained);
   model->to(parse_device(o.device));

@@ -23,13 +23,16 @@ std::string run_report(const std::string& model, const nlohmann::json& m, const 
     os << "# FAILED: the quantised model is not a usable result\n\n" << m.value("failure", std::string()) << "\n\n";
   os << "# sws run: " << model << "\n\n"
      << "Decisions are made on the validation split (" << m.value("validation_images", 0) << " of the "
-     << m.value("validation_images", 0) + m.value("train_images", 0) << " training images); the test set is read once "
-     << "per stage, for this table.\n\n"
+     << m.value("validation_images", 0) + m.value("train_images", 0) << " training images); "
+     << (m.contains("retrained") && m["retrained"].contains("test_accuracy")
+             ? "the test set is read once per stage, for this table.\n\n"
+             : "the test set is switched off (`--no-test`, as in a search's trials).\n\n")
      << "| stage | validation accuracy | test accuracy | test error | non-zero weights | distinct non-zero values | "
         "compression rate (paper's accounting) | time |\n"
      << "|---|---|---|---|---|---|---|---|\n";
   auto seconds = [](const nlohmann::json& j) { return format_duration(j.value("seconds", 0.0)); };
   auto accuracies = [](const nlohmann::json& j) {
+    if (!j.contains("test_accuracy")) return percent(j.value("validation_accuracy", 0.0)) + " | - | -";
     const double a = j.value("test_accuracy", 0.0);
     return percent(j.value("validation_accuracy", 0.0)) + " | " + percent(a) + " | " + percent(1 - a);
   };

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# `sws sweep` (tools/sweep.py on Optuna), on tiny proxy trials (a 784-32-10 MLP, 600 images, one
+# pretraining epoch, two retraining epochs):
+#  1. two workers started together on one SQLite storage fill one study: 6 trials numbered 0-5,
+#     each run once, each with its model file, none lost or repeated;
+#  2. a worker killed (SIGKILL, with its trial) in the middle of trial 6: a new worker finds the
+#     stale RUNNING trial, continues it with `sws run --resume` under the same number, and its
+#     model.sws is bit-identical to an uninterrupted run with the same flags;
+#  3. the pruning rule stops a trial whose unquantised validation error exceeds --max-error.
+# Skipped (77) where /usr/bin/python3 has no optuna (scripts/install-deps.sh installs it).
+#   tests/sweep_test.sh SWS MNIST_DIR
+set -uo pipefail
+sws=$1 data=$2
+/usr/bin/python3 -c "import optuna" 2>/dev/null || { echo "SKIP: /usr/bin/python3 has no optuna (apt-get install python3-optuna)"; exit 77; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+common=(--model mlp:784-32-10 --data "$data" --out "$tmp/sw" --threads 1 --train-limit 600 --pretrain-epochs 1
+        --max-retrain-epochs 2 --max-error 1 --heartbeat 1)
+trials() {  # number:state:resumed per trial of the study
+  /usr/bin/python3 -c "import json,sys; t=json.load(open(sys.argv[1]))['trials']
+print(' '.join(f\"{r['number']}:{r['state']}:{r.get('resumed')}\" for r in t))" "$tmp/sw/trials.json"
+}
+
+# 1. Two workers at once.
+"$sws" sweep "${common[@]}" --trials 6 --seed 1 >"$tmp/w1.log" 2>&1 & w1=$!
+"$sws" sweep "${common[@]}" --trials 6 --seed 2 >"$tmp/w2.log" 2>&1 || fail "worker 2: $(tail -3 "$tmp/w2.log")"
+wait $w1 || fail "worker 1: $(tail -3 "$tmp/w1.log")"
+got=$(trials)
+[[ $got == "0:COMPLETE:False 1:COMPLETE:False 2:COMPLETE:False 3:COMPLETE:False 4:COMPLETE:False 5:COMPLETE:False" ]] \
+  || fail "two workers: expected trials 0-5 complete once each, got: $got"
+ran=$(cat "$tmp/w1.log" "$tmp/w2.log" | grep -oE '^trial [0-9]+' | sort -V | tr '\n' ' ')
+[[ $ran == "trial 0 trial 1 trial 2 trial 3 trial 4 trial 5 " ]] || fail "each trial run by exactly one worker, got: $ran"
+[[ -s $tmp/w1.log && -s $tmp/w2.log ]] && grep -q '^trial' "$tmp/w1.log" && grep -q '^trial' "$tmp/w2.log" \
+  || fail "both workers should have run trials"
+for n in 0 1 2 3 4 5; do
+  ls "$tmp/sw/trials/000$n/run/"*model.sws >/dev/null 2>&1 || fail "trial $n has no model file"
+done
+echo "PASS: two workers on one storage: trials 0-5, each once ($(grep -c '^trial' "$tmp/w1.log") + $(grep -c '^trial' "$tmp/w2.log"))"
+
+# 2. A worker dies with its trial; the next one resumes it under the same number.
+SWS_SWEEP_CRASH_AT_EPOCH=1 "$sws" sweep "${common[@]}" --trials 7 --seed 3 >"$tmp/w3.log" 2>&1
+[[ $? == 137 ]] || fail "the crashing worker should die by SIGKILL: $(tail -3 "$tmp/w3.log")"
+"$sws" sweep "${common[@]}" --trials 7 --seed 4 --stale-seconds 1 >"$tmp/w4.log" 2>&1 || fail "worker 4: $(tail -3 "$tmp/w4.log")"
+grep -q '^trial 6 (resumed)' "$tmp/w4.log" || fail "trial 6 was not resumed: $(cat "$tmp/w4.log")"
+[[ $(trials) == *" 6:COMPLETE:True" ]] || fail "trial 6 should be complete and resumed: $(trials)"
+[[ $(trials | wc -w) == 7 ]] || fail "no trial may be added or lost: $(trials)"
+grep -q "resumed by" "$tmp/sw/trials/0006/log.txt" || fail "the trial's log should show the resume"
+# The resumed trial's file equals an uninterrupted run's with the same flags.
+mapfile -t flags < <(/usr/bin/python3 -c "import json,sys; print('\n'.join(json.load(open(sys.argv[1]))))" "$tmp/sw/trials/0006/flags.json")
+"$sws" run --model mlp:784-32-10 --data "$data" --threads 1 --train-limit 600 --seed 1 --no-figures --no-test \
+  --from-pretrained "$tmp/sw/pretrained/model.safetensors" --out "$tmp/straight" "${flags[@]}" >"$tmp/straight.log" 2>&1
+[[ $? == 0 || $? == 3 ]] || true
+file=$(basename "$(ls "$tmp/sw/trials/0006/run/"*model.sws)")
+cmp -s "$tmp/sw/trials/0006/run/$file" "$tmp/straight/$file" || fail "the resumed trial's $file differs from an uninterrupted run's"
+echo "PASS: a killed worker's trial 6 resumed by the next worker under its number, $file bit-identical"
+
+# 3. Pruning.
+"$sws" sweep "${common[@]}" --study pruned --trials 1 --max-error 0 >"$tmp/w5.log" 2>&1 || fail "worker 5: $(tail -3 "$tmp/w5.log")"
+[[ $(trials) == "0:PRUNED:False" ]] || fail "a trial above --max-error should be pruned: $(trials)"
+echo "PASS: a trial above --max-error is pruned at its first retraining epoch"

@@ -1,0 +1,314 @@
+#!/usr/bin/python3
+"""`sws sweep`: a multi-objective search over `sws run` trials on Optuna (issue 16).
+
+Each trial retrains one shared pretrained checkpoint under hyper-parameters the sampler picks
+(the paper's axes: tau, J, pi_0 and its Beta prior, the four learning rates, the Gamma
+hyper-priors of the zero component and of the others; plus epochs, the retraining rule and
+codebook fine-tuning), post-processes it and writes model.sws, with the test set switched off.
+The study minimises two objectives, both read from the trial's metrics.json: the quantised
+model's validation error and the bytes of its .sws file. A quantisation failure (exit 3) is
+scored like any other trial: its error is what it is.
+
+Early stopping (Optuna's pruners serve single-objective studies only): a rule of our own. A trial
+is stopped, and marked PRUNED, as soon as a retraining epoch's unquantised validation error
+exceeds --max-error: the quantised model is never more accurate than the model it came from, so
+such a trial cannot reach the part of the front the search is for.
+
+Storage (--storage): a database URL (default sqlite:///OUT/study.db; any SQLAlchemy URL such as
+postgresql://user@host/db serves workers on several machines), or journal:PATH for Optuna's
+journal file (JournalFileStorage, on a disk that every worker mounts). Several workers may run
+on one storage at once: each asks the storage for the next trial number.
+
+Crashes: a worker writes OUT/trials/NNNN/worker.json (host, pid, time) every --heartbeat
+seconds while its trial runs. A trial still RUNNING in the storage whose heartbeat is older than
+--stale-seconds has lost its worker (the journal storage has no heartbeat of its own): the next
+worker to see it claims it (an atomic rename of worker.json, so that only one does) and continues
+it under the same number with `sws run --resume` from the trial's per-epoch checkpoint.
+
+After every trial OUT/trials.json and OUT/trials.csv hold every trial of the study (number,
+state, objectives, parameters, the trial's own figures) for `sws plot` and for the repository.
+"""
+import argparse
+import csv
+import fcntl
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import optuna
+from optuna.trial import TrialState
+
+# Only for tests/sweep_test.sh: the worker and its trial die by SIGKILL at this retraining epoch.
+CRASH_AT_EPOCH = int(os.environ.get("SWS_SWEEP_CRASH_AT_EPOCH", "0"))
+EPOCH_LINE = re.compile(r"^retraining epoch (\d+)/\d+  .*?(?<!snapped )validation accuracy ([0-9.]+)%")
+
+
+def suggest_flags(trial, max_epochs):
+    """The search space, as `sws run` flags. Works on a FixedTrial too (a resumed trial's params)."""
+    flags = {
+        "--tau": trial.suggest_float("tau", 1e-3, 0.1, log=True),
+        "--components": trial.suggest_int("components", 6, 24),
+        "--lr-weights": trial.suggest_float("lr_weights", 1e-4, 3e-3, log=True),
+        "--lr-means": trial.suggest_float("lr_means", 3e-5, 1e-3, log=True),
+        "--lr-log-precisions": trial.suggest_float("lr_log_precisions", 3e-4, 3e-2, log=True),
+        "--lr-mixing": trial.suggest_float("lr_mixing", 3e-4, 3e-2, log=True),
+        "--alpha-zero": trial.suggest_float("alpha_zero", 1e2, 1e5, log=True),
+        "--beta-zero": trial.suggest_float("beta_zero", 0.1, 100.0, log=True),
+        "--alpha": trial.suggest_float("alpha", 10.0, 1e4, log=True),
+        "--beta": trial.suggest_float("beta", 0.01, 10.0, log=True),
+        "--retrain-epochs": trial.suggest_int("retrain_epochs", min(10, max_epochs), max_epochs,
+                                              step=max(1, min(10, max_epochs))),
+        "--retrain-rule": trial.suggest_categorical("retrain_rule", ["adaptive", "fixed"]),
+        "--finetune-epochs": trial.suggest_int("finetune_epochs", 0, 2),
+    }
+    # pi_0 through the zero component's share 1 - pi_0, on a log scale (0.95 .. 0.9999).
+    flags["--pi0"] = 1.0 - trial.suggest_float("zero_share", 1e-4, 0.05, log=True)
+    if trial.suggest_categorical("learn_pi0", [False, True]):
+        flags["--learn-pi0"] = None
+        flags["--pi0-concentration"] = trial.suggest_float("pi0_concentration", 1e2, 1e7, log=True)
+    out = []
+    for flag, value in flags.items():
+        out += [flag] if value is None else [flag, repr(value) if isinstance(value, float) else str(value)]
+    return out
+
+
+def write_json_atomically(path, value):
+    tmp = f"{path}.tmp-{os.getpid()}"
+    with open(tmp, "w") as f:
+        json.dump(value, f, indent=1)
+    os.replace(tmp, path)
+
+
+def write_heartbeat(folder):
+    write_json_atomically(os.path.join(folder, "worker.json"),
+                          {"host": socket.gethostname(), "pid": os.getpid(), "time": time.time()})
+
+
+class Heartbeat:
+    """Rewrites FOLDER/worker.json every `every` seconds while a trial runs."""
+
+    def __init__(self, folder, every):
+        self.folder, self.every, self.stop = folder, every, threading.Event()
+        write_heartbeat(folder)
+        self.thread = threading.Thread(target=self.loop, daemon=True)
+        self.thread.start()
+
+    def loop(self):
+        while not self.stop.wait(self.every):
+            write_heartbeat(self.folder)
+
+    def close(self):
+        self.stop.set()
+        self.thread.join()
+
+
+class Sweep:
+    def __init__(self, args):
+        self.args = args
+        self.out = os.path.abspath(args.out)
+        os.makedirs(os.path.join(self.out, "trials"), exist_ok=True)
+        storage = args.storage or f"sqlite:///{os.path.join(self.out, 'study.db')}"
+        if storage.startswith("journal:"):
+            storage = optuna.storages.JournalStorage(optuna.storages.JournalFileStorage(storage[len("journal:"):]))
+        sampler = optuna.samplers.TPESampler(seed=args.seed, n_startup_trials=args.startup_trials)
+        # Workers started together would race to create the tables and the study: one at a time.
+        with open(os.path.join(self.out, "study.lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            self.study = optuna.create_study(study_name=args.study or f"sws-{args.model}", storage=storage,
+                                             directions=["minimize", "minimize"], sampler=sampler,
+                                             load_if_exists=True)
+        self.pretrained = os.path.join(self.out, "pretrained", "model.safetensors")
+
+    def sws(self, *argv):
+        return [self.args.sws, *argv, "--model", self.args.model, "--data", self.args.data,
+                "--threads", str(self.args.threads), "--seed", str(self.args.run_seed)] + \
+               (["--train-limit", str(self.args.train_limit)] if self.args.train_limit else [])
+
+    def pretrain(self):
+        """One pretraining for the whole study; concurrent workers wait for the first one's."""
+        with open(os.path.join(self.out, "pretrain.lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if os.path.exists(self.pretrained):
+                return
+            cmd = self.sws("pretrain", "--out", os.path.dirname(self.pretrained))
+            if self.args.pretrain_epochs:
+                cmd += ["--epochs", str(self.args.pretrain_epochs)]
+            with open(os.path.join(self.out, "pretrain.log"), "w") as log:
+                subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, check=True)
+
+    def trial_dir(self, number):
+        return os.path.join(self.out, "trials", f"{number:04d}")
+
+    def run_trial(self, number, trial_id, flags, resume):
+        folder = self.trial_dir(number)
+        os.makedirs(folder, exist_ok=True)
+        beat = Heartbeat(folder, self.args.heartbeat)
+        try:
+            write_json_atomically(os.path.join(folder, "flags.json"), flags)
+            cmd = self.sws("run", "--from-pretrained", self.pretrained, "--out", os.path.join(folder, "run"),
+                           "--no-figures", "--no-test") + flags + (["--resume"] if resume else [])
+            started = time.time()
+            with open(os.path.join(folder, "log.txt"), "a") as log:
+                log.write(("\n== resumed by " if resume else "== ") + f"{socket.gethostname()}:{os.getpid()}: "
+                          + " ".join(cmd) + "\n")
+                log.flush()
+                proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                pruned_at = None
+                for line in proc.stdout:
+                    log.write(line)
+                    m = EPOCH_LINE.match(line)
+                    if m and int(m.group(1)) == CRASH_AT_EPOCH:  # tests/sweep_test.sh: a worker's crash
+                        os.kill(proc.pid, 9)
+                        os.kill(os.getpid(), 9)
+                    if m and pruned_at is None and 1 - float(m.group(2)) / 100 > self.args.max_error:
+                        pruned_at = int(m.group(1))
+                        proc.terminate()
+                _, status, usage = os.wait4(proc.pid, 0)
+                proc.returncode = os.waitstatus_to_exitcode(status)
+            attrs = {"seconds": time.time() - started, "cpu_seconds": usage.ru_utime + usage.ru_stime,
+                     "exit": proc.returncode, "resumed": resume}
+            attrs["cpu_seconds"] += self.previous_cpu(folder)
+            write_json_atomically(os.path.join(folder, "cpu.json"), {"cpu_seconds": attrs["cpu_seconds"]})
+            trial = optuna.trial.Trial(self.study, trial_id)
+            if pruned_at is not None:
+                attrs["pruned_at_epoch"] = pruned_at
+                for k, v in attrs.items():
+                    trial.set_user_attr(k, v)
+                self.study.tell(number, state=TrialState.PRUNED)
+                return "pruned"
+            if proc.returncode not in (0, 3):
+                for k, v in attrs.items():
+                    trial.set_user_attr(k, v)
+                self.study.tell(number, state=TrialState.FAIL)
+                return f"error (exit {proc.returncode}, see {folder}/log.txt)"
+            with open(os.path.join(folder, "run", "metrics.json")) as f:
+                m = json.load(f)
+            error = 1.0 - m["quantized"]["validation_accuracy"]
+            size = m["compression"]["file_bytes"]
+            attrs.update({"status": m.get("status", "ok"),
+                          "retrained_validation_error": 1.0 - m["retrained"]["validation_accuracy"],
+                          "nonzero_fraction": m["quantized"]["nonzero_fraction"],
+                          "file_rate": m["compression"]["file_rate"],
+                          "epochs_run": m["retrained"]["epochs_run"]})
+            for k, v in attrs.items():
+                trial.set_user_attr(k, v)
+            self.study.tell(number, [error, size])
+            return f"validation error {100 * error:.2f}%, {size} bytes ({attrs['status']})"
+        finally:
+            beat.close()
+
+    @staticmethod
+    def previous_cpu(folder):
+        try:
+            with open(os.path.join(folder, "cpu.json")) as f:
+                return json.load(f)["cpu_seconds"]
+        except (OSError, ValueError, KeyError):
+            return 0.0
+
+    def claim_stale(self):
+        """A RUNNING trial whose worker stopped beating, claimed by this worker; None if none."""
+        for t in self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+            folder = self.trial_dir(t.number)
+            beat = os.path.join(folder, "worker.json")
+            try:
+                age = time.time() - os.path.getmtime(beat)
+            except OSError:  # not yet written by its worker: stale only if the trial is old
+                started = t.datetime_start.timestamp() if t.datetime_start else time.time()
+                if time.time() - started < self.args.stale_seconds or not os.path.isdir(folder):
+                    continue
+                age = self.args.stale_seconds
+            if age < self.args.stale_seconds:
+                continue
+            try:  # only one worker's rename succeeds
+                os.rename(beat, f"{beat}.stale-{socket.gethostname()}-{os.getpid()}")
+            except OSError:
+                continue
+            return t
+        return None
+
+    def ask(self):
+        """The next trial, or None once the study holds --trials trials (running ones included).
+        Checking and asking under one lock on OUT, so that workers sharing OUT never overshoot;
+        workers on machines that share only a database may each add one trial too many."""
+        with open(os.path.join(self.out, "study.lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if len(self.study.get_trials(deepcopy=False)) >= self.args.trials:
+                return None
+            trial = self.study.ask()
+            os.makedirs(self.trial_dir(trial.number), exist_ok=True)
+            write_heartbeat(self.trial_dir(trial.number))  # so that nobody takes it for stale
+            return trial
+
+    def work(self):
+        self.pretrain()
+        while True:
+            stale = self.claim_stale()
+            if stale is not None:
+                flags = suggest_flags(optuna.trial.FixedTrial(stale.params), self.args.max_retrain_epochs)
+                outcome = self.run_trial(stale.number, stale._trial_id, flags, resume=True)
+                print(f"trial {stale.number} (resumed): {outcome}", flush=True)
+            else:
+                trial = self.ask()
+                if trial is None:
+                    break
+                flags = suggest_flags(trial, self.args.max_retrain_epochs)
+                outcome = self.run_trial(trial.number, trial._trial_id, flags, resume=False)
+                print(f"trial {trial.number}: {outcome}", flush=True)
+            self.export()
+        self.export()
+
+    def export(self):
+        rows = []
+        for t in self.study.get_trials(deepcopy=False):
+            rows.append({"number": t.number, "state": t.state.name,
+                         "validation_error": t.values[0] if t.values else None,
+                         "file_bytes": t.values[1] if t.values else None,
+                         "params": t.params, **{k: v for k, v in t.user_attrs.items()}})
+        write_json_atomically(os.path.join(self.out, "trials.json"),
+                              {"study": self.study.study_name, "model": self.args.model, "trials": rows,
+                               "cpu_seconds": sum(r.get("cpu_seconds", 0) for r in rows)})
+        keys = sorted({k for r in rows for k in r if k != "params"}) + sorted({k for r in rows for k in r["params"]})
+        tmp = os.path.join(self.out, f"trials.csv.tmp-{os.getpid()}")
+        with open(tmp, "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(keys)
+            for r in rows:
+                w.writerow([r["params"].get(k, "") if k not in r else r[k] for k in keys])
+        os.replace(tmp, os.path.join(self.out, "trials.csv"))
+
+
+def main(argv):
+    p = argparse.ArgumentParser(prog="sws sweep", description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--model", default="lenet5")
+    p.add_argument("--data", default="data/mnist")
+    p.add_argument("--out", required=True, help="the sweep's folder (pretrained/, trials/, trials.json, study.db)")
+    p.add_argument("--trials", type=int, default=100, help="stop once the study holds this many finished trials")
+    p.add_argument("--storage", help="a database URL, or journal:PATH (default sqlite:///OUT/study.db)")
+    p.add_argument("--study", help="study name (default sws-MODEL)")
+    p.add_argument("--threads", type=int, default=2, help="threads per trial")
+    p.add_argument("--max-error", type=float, default=0.05,
+                   help="stop (prune) a trial whose unquantised validation error exceeds this at any retraining epoch")
+    p.add_argument("--max-retrain-epochs", type=int, default=40, help="the longest planned retraining a trial may draw")
+    p.add_argument("--pretrain-epochs", type=int, help="the shared pretraining's epochs (default: the model's preset)")
+    p.add_argument("--train-limit", type=int, help="proxy trials: only the first N training images")
+    p.add_argument("--startup-trials", type=int, default=10, help="random trials before TPE models the front")
+    p.add_argument("--seed", type=int, help="the sampler's seed (default: random; workers should differ)")
+    p.add_argument("--run-seed", type=int, default=1, help="the seed of every run (pretraining and data order)")
+    p.add_argument("--heartbeat", type=float, default=10.0, help="seconds between a worker's heartbeats")
+    p.add_argument("--stale-seconds", type=float, default=120.0,
+                   help="a RUNNING trial without a heartbeat for this long has lost its worker and is resumed")
+    p.add_argument("--sws", default=os.environ.get("SWS_BINARY", "sws"), help="the sws binary")
+    args = p.parse_args(argv)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    Sweep(args).work()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
