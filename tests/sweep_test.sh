@@ -6,7 +6,8 @@
 #  2. a worker killed (SIGKILL, with its trial) in the middle of trial 6: a new worker finds the
 #     stale RUNNING trial, continues it with `sws run --resume` under the same number, and its
 #     model.sws is bit-identical to an uninterrupted run with the same flags;
-#  3. the pruning rule stops a trial whose unquantised validation error exceeds --max-error.
+#  3. the pruning rule stops a trial whose unquantised validation error exceeds --max-error;
+# and `sws plot` draws the sweep folder's pareto.png from its trials.json.
 # Skipped (77) where /usr/bin/python3 has no optuna (scripts/install-deps.sh installs it).
 #   tests/sweep_test.sh SWS MNIST_DIR
 set -uo pipefail
@@ -36,13 +37,17 @@ ran=$(cat "$tmp/w1.log" "$tmp/w2.log" | grep -oE '^trial [0-9]+' | sort -V | tr 
 for n in 0 1 2 3 4 5; do
   ls "$tmp/sw/trials/000$n/run/"*model.sws >/dev/null 2>&1 || fail "trial $n has no model file"
 done
+# The search's figure from its exported trials.
+"$sws" plot "$tmp/sw" >"$tmp/plot.log" 2>&1 || fail "sws plot of the sweep folder: $(cat "$tmp/plot.log")"
+[[ $(head -c 4 "$tmp/sw/pareto.png" | od -An -c | tr -d ' ') == "211PNG" ]] || fail "pareto.png is not a PNG"
 echo "PASS: two workers on one storage: trials 0-5, each once ($(grep -c '^trial' "$tmp/w1.log") + $(grep -c '^trial' "$tmp/w2.log"))"
 
 # 2. A worker dies with its trial; the next one resumes it under the same number.
 SWS_SWEEP_CRASH_AT_EPOCH=1 "$sws" sweep "${common[@]}" --trials 7 --seed 3 >"$tmp/w3.log" 2>&1
 [[ $? == 137 ]] || fail "the crashing worker should die by SIGKILL: $(tail -3 "$tmp/w3.log")"
+sleep 2  # its last heartbeat grows older than --stale-seconds 1
 "$sws" sweep "${common[@]}" --trials 7 --seed 4 --stale-seconds 1 >"$tmp/w4.log" 2>&1 || fail "worker 4: $(tail -3 "$tmp/w4.log")"
-grep -q '^trial 6 (resumed)' "$tmp/w4.log" || fail "trial 6 was not resumed: $(cat "$tmp/w4.log")"
+grep -q '^trial 6 (resumed)' "$tmp/w4.log" || fail "trial 6 was not resumed: $(cat "$tmp/w4.log"; tail -3 "$tmp/w3.log"; ls -la "$tmp/sw/trials/0006")"
 [[ $(trials) == *" 6:COMPLETE:True" ]] || fail "trial 6 should be complete and resumed: $(trials)"
 [[ $(trials | wc -w) == 7 ]] || fail "no trial may be added or lost: $(trials)"
 grep -q "resumed by" "$tmp/sw/trials/0006/log.txt" || fail "the trial's log should show the resume"

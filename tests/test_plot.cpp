@@ -19,6 +19,7 @@
 #include "tools/plot/gif.h"
 #include "tools/plot/histogram_chart.h"
 #include "tools/plot/line_chart.h"
+#include "tools/plot/pareto_chart.h"
 #include "tools/plot/png.h"
 #include "tools/plot/scatter_chart.h"
 #include "tools/plot/shapes.h"
@@ -518,6 +519,41 @@ TEST_CASE("plot: a line chart puts each series at its values, in its colour") {
   CHECK_THROWS_AS(line_chart({{"bad", {1, 2}, {1}, colors::blue, 2}}, o), Error);
   CHECK_THROWS_AS(line_chart({}, o), Error);
   CHECK_THROWS_AS(line_chart({{"nan", {1}, {std::nan("")}, colors::blue, 2}}, o), Error);
+}
+
+TEST_CASE("plot: the Pareto front keeps exactly the points nothing beats in both size and error") {
+  // (size, error): (1, 5) and (4, 1) are on the front; (2, 6) loses to (1, 5); (3, 3) is on it;
+  // (5, 1) ties (4, 1) in error at a larger size; (3, 3) twice counts once.
+  const std::vector<ParetoPoint> points{{2, 6, ""}, {4, 1, ""}, {1, 5, ""}, {3, 3, ""}, {5, 1, ""}, {3, 3, ""}};
+  const std::vector<ParetoPoint> front = pareto_front(points);
+  REQUIRE(front.size() == 3);
+  CHECK(front[0].size == 1);
+  CHECK(front[0].error == 5);
+  CHECK(front[1].size == 3);
+  CHECK(front[2].size == 4);
+  CHECK(front[2].error == 1);
+  CHECK(pareto_front({}).empty());
+}
+
+TEST_CASE("plot: a Pareto chart puts trials on a log size axis, the front as a staircase") {
+  ParetoChartOptions o;
+  ParetoSeries trials{"trials", {{1000, 2.0, ""}, {10000, 1.0, ""}}, colors::blue, 4.0, 1.f, false};
+  ParetoSeries paper{"published", {{3000, 1.5, "a paper"}}, colors::vermillion, 5.0, 1.f, true};
+  ParetoChart pc = pareto_chart({trials, paper}, 1, o);
+  const Axes& a = pc.axes;
+  CHECK(a.spec().x.log);
+  CHECK(a.spec().x.min == 1000);  // whole powers of ten around the sizes, the largest inside
+  CHECK(a.spec().x.max == 100000);
+  CHECK(a.x_to_px(10000) - a.x_to_px(1000) == doctest::Approx(a.x_to_px(100000) - a.x_to_px(10000)));  // decades alike
+  CHECK(colour_distance(pc.canvas.at(int(a.x_to_px(3000)), int(a.y_to_px(1.5))), colors::vermillion) < 60);
+  // The staircase: from (1000, 2) along error 2 to size 10000, down to error 1.
+  CHECK(colour_distance(pc.canvas.at(int(a.x_to_px(5000)), int(a.y_to_px(2.0))), colors::black) < 120);
+  int darkest = 1000;  // the vertical step at 10000 bytes, within a pixel of it
+  for (int dx = -1; dx <= 1; ++dx)
+    darkest = std::min(darkest, colour_distance(pc.canvas.at(int(a.x_to_px(10000)) + dx, int(a.y_to_px(1.5))), colors::black));
+  CHECK(darkest < 120);
+  CHECK_THROWS_AS(pareto_chart({{"bad", {{0, 1, ""}}, colors::blue, 3, 1, false}}, 1, o), Error);
+  CHECK_THROWS_AS(pareto_chart({{"none", {}, colors::blue, 3, 1, false}}, 1, o), Error);
 }
 
 TEST_CASE("plot: every chart's PNG decodes at its size") {

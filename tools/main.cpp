@@ -27,6 +27,7 @@
 #include "tools/figures.h"
 #include "tools/model_file.h"
 #include "tools/pipeline.h"
+#include "tools/sweep_figure.h"
 
 namespace {
 
@@ -270,10 +271,12 @@ int main(int argc, char** argv) {
       ->allow_extras();
   std::string plot_dir;
   bool plot_no_frames = false;
-  CLI::App* plot = app.add_subcommand("plot", "Redraw the figures of a finished run from its files");
-  plot->add_option("RUN_DIR", plot_dir, "the folder of a finished `sws run`")->required();
+  CLI::App* plot = app.add_subcommand("plot", "Redraw the figures of a finished run, or draw a search's Pareto figure");
+  plot->add_option("RUN_DIR", plot_dir, "the folder of a finished `sws run` (figures/), or of `sws sweep` (pareto.png)")
+      ->required();
   plot->add_flag("--no-frames", plot_no_frames, "skip figures/frames/*.png (the GIF is still drawn)");
-  plot->footer("Example:\n  sws plot runs/lenet5   (writes runs/lenet5/figures/)");
+  plot->footer("Example:\n  sws plot runs/lenet5   (writes runs/lenet5/figures/)\n"
+               "  sws plot sweeps/lenet5   (writes sweeps/lenet5/pareto.png from its trials.json)");
 
   try {
     app.parse(argc, argv);
@@ -287,6 +290,11 @@ int main(int argc, char** argv) {
     if (*compress) return sws::compress_command(compress_in, compress_out) > 0 ? 0 : 1;
     if (*decompress) return sws::decompress_command(decompress_in, decompress_out), 0;
     if (*inspect) return sws::inspect_command(inspect_in, inspect_json), 0;
+    if (*plot && std::filesystem::exists(plot_dir + "/trials.json")) {  // a search's folder
+      const int trials = sws::draw_sweep_figure(plot_dir);
+      std::printf("wrote %s/pareto.png (%d trials)\n", plot_dir.c_str(), trials);
+      return 0;
+    }
     if (*plot) {
       const double seconds = sws::draw_run_figures(plot_dir, !plot_no_frames);
       std::printf("wrote %s/figures/ in %.1f s\n", plot_dir.c_str(), seconds);

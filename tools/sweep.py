@@ -211,25 +211,28 @@ class Sweep:
             return 0.0
 
     def claim_stale(self):
-        """A RUNNING trial whose worker stopped beating, claimed by this worker; None if none."""
+        """A RUNNING trial whose worker stopped beating, claimed by this worker, and whether its
+        folder survived (then it resumes; else it starts again); (None, False) if none."""
         for t in self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
             folder = self.trial_dir(t.number)
             beat = os.path.join(folder, "worker.json")
-            try:
-                age = time.time() - os.path.getmtime(beat)
-            except OSError:  # not yet written by its worker: stale only if the trial is old
+            if not os.path.isdir(folder):  # lost with its disk: whoever creates the folder runs it
                 started = t.datetime_start.timestamp() if t.datetime_start else time.time()
-                if time.time() - started < self.args.stale_seconds or not os.path.isdir(folder):
+                if time.time() - started < self.args.stale_seconds:
+                    continue  # just asked; its worker is about to create the folder
+                try:
+                    os.makedirs(folder)
+                except OSError:
                     continue
-                age = self.args.stale_seconds
-            if age < self.args.stale_seconds:
-                continue
-            try:  # only one worker's rename succeeds
-                os.rename(beat, f"{beat}.stale-{socket.gethostname()}-{os.getpid()}")
+                return t, False
+            try:
+                if time.time() - os.path.getmtime(beat) < self.args.stale_seconds:
+                    continue
+                os.rename(beat, f"{beat}.stale-{socket.gethostname()}-{os.getpid()}")  # only one rename succeeds
             except OSError:
                 continue
-            return t
-        return None
+            return t, os.path.isdir(os.path.join(folder, "run"))
+        return None, False
 
     def ask(self):
         """The next trial, or None once the study holds --trials trials (running ones included).
@@ -247,11 +250,11 @@ class Sweep:
     def work(self):
         self.pretrain()
         while True:
-            stale = self.claim_stale()
+            stale, resume = self.claim_stale()
             if stale is not None:
                 flags = suggest_flags(optuna.trial.FixedTrial(stale.params), self.args.max_retrain_epochs)
-                outcome = self.run_trial(stale.number, stale._trial_id, flags, resume=True)
-                print(f"trial {stale.number} (resumed): {outcome}", flush=True)
+                outcome = self.run_trial(stale.number, stale._trial_id, flags, resume=resume)
+                print(f"trial {stale.number} ({'resumed' if resume else 'restarted'}): {outcome}", flush=True)
             else:
                 trial = self.ask()
                 if trial is None:
