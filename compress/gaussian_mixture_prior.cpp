@@ -20,6 +20,8 @@ void validate(const PriorOptions& o) {
             "Gamma hyper-prior parameters must be positive");
   SWS_CHECK(o.pi_zero_concentration >= 0, "--pi0-concentration must be >= 0, got " +
                                               std::to_string(o.pi_zero_concentration));
+  SWS_CHECK(o.pi_zero_concentration_per_weight >= 0, "--pi0-concentration-per-weight must be >= 0, got " +
+                                                         std::to_string(o.pi_zero_concentration_per_weight));
 }
 
 namespace {
@@ -168,6 +170,10 @@ GaussianMixturePrior::GaussianMixturePrior(const PriorOptions& options, const st
   gamma.set_requires_grad(true);
   rho.set_requires_grad(true);
   eta.set_requires_grad(options.learn_pi_zero);
+  int64_t n = 0;
+  for (const Tensor& w : weights) n += w.numel();
+  kappa_ = options.pi_zero_concentration_per_weight > 0 ? options.pi_zero_concentration_per_weight * static_cast<double>(n)
+                                                        : options.pi_zero_concentration;
   std::vector<double> one_minus_alpha(J, 1.0 - options.alpha), beta(J, options.beta);
   one_minus_alpha[0] = 1.0 - options.alpha_zero;
   beta[0] = options.beta_zero;
@@ -187,7 +193,7 @@ Tensor GaussianMixturePrior::complexity(const std::vector<Tensor>& weights) cons
   // Gamma hyper-priors: -log Gamma(lambda | alpha, beta) = (1 - alpha) gamma + beta lambda + const.
   const Tensor hyper = sum(add(mul(one_minus_alpha_, gamma), mul(beta_, exp(gamma))));
   if (!options_.learn_pi_zero) return add(nll, hyper);
-  const double kappa = options_.pi_zero_concentration;
+  const double kappa = kappa_;
   const Tensor beta_term =
       beta_hyper_prior(eta, 1 + kappa * options_.pi_zero, 1 + kappa * (1 - options_.pi_zero));
   return add(add(nll, hyper), beta_term);

@@ -27,6 +27,9 @@ struct PriorOptions {
   // is the initial pi_0 and kappa (pi_zero_concentration) says how firmly it holds it there.
   bool learn_pi_zero = false;          // learn eta (and so pi_0) instead of fixing pi_0 = pi_zero
   double pi_zero_concentration = 1000;  // kappa >= 0 (0: a flat Beta(1, 1), no hyper-prior)
+  // > 0: kappa = this x the number of weights the prior covers instead, so that the hyper-prior
+  // holds pi_0 as firmly on a large net as on a small one (1: as strong as the weights' own say).
+  double pi_zero_concentration_per_weight = 0;
 };
 
 // Throws sws::Error naming the bad option (J < 2, pi_0 outside (0, 1), init not "range" or
@@ -61,6 +64,8 @@ class GaussianMixturePrior {
   std::vector<double> precisions() const;
   std::vector<double> mixing_proportions() const;
   const PriorOptions& options() const { return options_; }  // as given, but for set_pi_zero
+  // kappa of the Beta hyper-prior on a learned pi_0 (per-weight options resolved).
+  double pi_zero_concentration() const { return kappa_; }
 
   // Sets a fixed pi_0 (eta = logit(pi_0), and options().pi_zero, which prior files store): the
   // adaptive retraining rule relaxes it. sws::Error if pi_0 is learned or outside (0, 1).
@@ -73,6 +78,7 @@ class GaussianMixturePrior {
 
  private:
   PriorOptions options_;
+  double kappa_ = 0;
   Tensor one_minus_alpha_, beta_;  // [J] hyper-prior constants
 };
 

@@ -17,11 +17,14 @@ void save_prior(const GaussianMixturePrior& prior, const std::string& path) {
     views.push_back({name, DType::F32, host.back().shape(), host.back().raw_data()});
   }
   const PriorOptions& o = prior.options();
-  const nlohmann::json options = {{"components", o.components}, {"pi_zero", o.pi_zero}, {"init", o.init},
-                                  {"init_range", o.init_range}, {"init_sigma", o.init_sigma},
-                                  {"alpha_zero", o.alpha_zero}, {"beta_zero", o.beta_zero}, {"alpha", o.alpha},
-                                  {"beta", o.beta}, {"learn_pi_zero", o.learn_pi_zero},
-                                  {"pi_zero_concentration", o.pi_zero_concentration}};
+  nlohmann::json options = {{"components", o.components}, {"pi_zero", o.pi_zero}, {"init", o.init},
+                            {"init_range", o.init_range}, {"init_sigma", o.init_sigma},
+                            {"alpha_zero", o.alpha_zero}, {"beta_zero", o.beta_zero}, {"alpha", o.alpha},
+                            {"beta", o.beta}, {"learn_pi_zero", o.learn_pi_zero},
+                            {"pi_zero_concentration", o.pi_zero_concentration}};
+  // Written only when set, so that files of runs without it keep their bytes.
+  if (o.pi_zero_concentration_per_weight > 0)
+    options["pi_zero_concentration_per_weight"] = o.pi_zero_concentration_per_weight;
   write_safetensors(path, views, {{"sws.prior", options.dump()}});
 }
 
@@ -41,6 +44,7 @@ std::shared_ptr<GaussianMixturePrior> load_prior(const std::string& path, const 
     o.alpha = j.at("alpha").get<double>(), o.beta = j.at("beta").get<double>();
     o.learn_pi_zero = j.value("learn_pi_zero", false);
     o.pi_zero_concentration = j.value("pi_zero_concentration", o.pi_zero_concentration);
+    o.pi_zero_concentration_per_weight = j.value("pi_zero_concentration_per_weight", 0.0);
   } catch (const nlohmann::json::exception& e) {
     throw Error(path + ": malformed prior options: " + e.what());
   }

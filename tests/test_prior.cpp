@@ -205,3 +205,23 @@ TEST_CASE("prior: a relaxed pi_0 is the prior's from then on, and its file keeps
   GaussianMixturePrior learning(learned, {w});
   CHECK_THROWS_WITH(learning.set_pi_zero(0.99), doctest::Contains("learned"));
 }
+
+TEST_CASE("prior: a Beta hyper-prior per weight scales kappa with the number of weights") {
+  testing::TempDir dir("prior_per_weight");
+  Tensor w = Tensor::from_vector(std::vector<float>{-0.3f, 0.02f, 0.5f, 0.0f}, {4});
+  PriorOptions o;
+  o.learn_pi_zero = true;
+  o.pi_zero_concentration_per_weight = 2.5;
+  GaussianMixturePrior prior(o, {w});
+  CHECK(prior.pi_zero_concentration() == 10.0);  // 2.5 x 4 weights
+  // Its share of the complexity: the Beta term with kappa = 10 (against the same prior with
+  // kappa = 10 given directly).
+  PriorOptions direct = o;
+  direct.pi_zero_concentration_per_weight = 0, direct.pi_zero_concentration = 10;
+  GaussianMixturePrior same(direct, {w});
+  CHECK(prior.complexity({w}).item() == same.complexity({w}).item());
+  save_prior(prior, dir.file("prior.safetensors"));
+  CHECK(load_prior(dir.file("prior.safetensors"), {w})->pi_zero_concentration() == 10.0);
+  o.pi_zero_concentration_per_weight = -1;
+  CHECK_THROWS_WITH(GaussianMixturePrior(o, {w}), doctest::Contains("--pi0-concentration-per-weight"));
+}

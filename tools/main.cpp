@@ -115,6 +115,9 @@ void add_retrain_flags(CLI::App* app, sws::RetrainSettings& r, const std::string
   app->add_flag("--learn-pi0", p.learn_pi_zero, "learn pi_0 (from --pi0) under a Beta hyper-prior");
   app->add_option("--pi0-concentration", p.pi_zero_concentration,
                   "kappa of that Beta(1 + kappa pi0, 1 + kappa (1 - pi0)) hyper-prior")->capture_default_str();
+  app->add_option("--pi0-concentration-per-weight", p.pi_zero_concentration_per_weight,
+                  "> 0: kappa = this x the number of weights instead (the hyper-prior scales with the net)")
+      ->capture_default_str();
   app->add_option("--init", p.init, "initial means over the pretrained weights' range (range) or over +-init-range (fixed)")
       ->capture_default_str();
   app->add_option("--init-range", p.init_range, "half-width of the fixed initial means")->capture_default_str();

@@ -49,32 +49,49 @@ EPOCH_LINE = re.compile(r"^retraining epoch (\d+)/\d+  .*?(?<!snapped )validatio
 
 
 def suggest_flags(trial, max_epochs):
-    """The search space, as `sws run` flags. Works on a FixedTrial too (a resumed trial's params)."""
+    """The search space, as `sws run` flags. Works on a FixedTrial too (a resumed trial's params).
+    Ranges: about a decade around the paper's and the tutorial's values (a first study with wider
+    ones spent most of its random start on models that lost everything)."""
     flags = {
-        "--tau": trial.suggest_float("tau", 1e-3, 0.1, log=True),
-        "--components": trial.suggest_int("components", 6, 24),
-        "--lr-weights": trial.suggest_float("lr_weights", 1e-4, 3e-3, log=True),
-        "--lr-means": trial.suggest_float("lr_means", 3e-5, 1e-3, log=True),
-        "--lr-log-precisions": trial.suggest_float("lr_log_precisions", 3e-4, 3e-2, log=True),
-        "--lr-mixing": trial.suggest_float("lr_mixing", 3e-4, 3e-2, log=True),
-        "--alpha-zero": trial.suggest_float("alpha_zero", 1e2, 1e5, log=True),
-        "--beta-zero": trial.suggest_float("beta_zero", 0.1, 100.0, log=True),
-        "--alpha": trial.suggest_float("alpha", 10.0, 1e4, log=True),
-        "--beta": trial.suggest_float("beta", 0.01, 10.0, log=True),
+        "--tau": trial.suggest_float("tau", 2e-3, 5e-2, log=True),
+        "--components": trial.suggest_int("components", 8, 24),
+        "--lr-weights": trial.suggest_float("lr_weights", 2e-4, 2e-3, log=True),
+        "--lr-means": trial.suggest_float("lr_means", 3e-5, 3e-4, log=True),
+        "--lr-log-precisions": trial.suggest_float("lr_log_precisions", 1e-3, 1e-2, log=True),
+        "--lr-mixing": trial.suggest_float("lr_mixing", 1e-3, 1e-2, log=True),
+        "--alpha-zero": trial.suggest_float("alpha_zero", 1e3, 3e4, log=True),
+        "--beta-zero": trial.suggest_float("beta_zero", 0.5, 10.0, log=True),
+        "--alpha": trial.suggest_float("alpha", 50.0, 2e3, log=True),
+        "--beta": trial.suggest_float("beta", 0.02, 1.0, log=True),
         "--retrain-epochs": trial.suggest_int("retrain_epochs", min(10, max_epochs), max_epochs,
                                               step=max(1, min(10, max_epochs))),
         "--retrain-rule": trial.suggest_categorical("retrain_rule", ["adaptive", "fixed"]),
         "--finetune-epochs": trial.suggest_int("finetune_epochs", 0, 2),
     }
-    # pi_0 through the zero component's share 1 - pi_0, on a log scale (0.95 .. 0.9999).
-    flags["--pi0"] = 1.0 - trial.suggest_float("zero_share", 1e-4, 0.05, log=True)
+    # pi_0 through the zero component's share 1 - pi_0, on a log scale (0.97 .. 0.9997).
+    flags["--pi0"] = 1.0 - trial.suggest_float("zero_share", 3e-4, 3e-2, log=True)
     if trial.suggest_categorical("learn_pi0", [False, True]):
         flags["--learn-pi0"] = None
-        flags["--pi0-concentration"] = trial.suggest_float("pi0_concentration", 1e2, 1e7, log=True)
+        # Its Beta hyper-prior's strength scales with the number of weights (kappa = c x weights).
+        flags["--pi0-concentration-per-weight"] = trial.suggest_float("pi0_concentration_per_weight", 0.1, 100.0,
+                                                                      log=True)
     out = []
     for flag, value in flags.items():
         out += [flag] if value is None else [flag, repr(value) if isinstance(value, float) else str(value)]
     return out
+
+
+def preset_params(model, max_epochs):
+    """The model's preset (compress/presets.cpp) as a point of the space, the study's first trial,
+    so that the front starts from what sws does without a search; None for other models."""
+    retrain_epochs = {"lenet5": 30, "lenet300": 100}.get(model)
+    if retrain_epochs is None:
+        return None
+    step = max(1, min(10, max_epochs))
+    return {"tau": 0.015 if model == "lenet5" else 0.005, "components": 17, "lr_weights": 5e-4, "lr_means": 1e-4,
+            "lr_log_precisions": 3e-3, "lr_mixing": 3e-3, "alpha_zero": 5000.0, "beta_zero": 2.0, "alpha": 250.0,
+            "beta": 0.1, "retrain_epochs": min(max_epochs, retrain_epochs) // step * step, "retrain_rule": "adaptive",
+            "finetune_epochs": 1 if model == "lenet5" else 0, "zero_share": 1e-3, "learn_pi0": False}
 
 
 def write_json_atomically(path, value):
@@ -122,6 +139,9 @@ class Sweep:
             self.study = optuna.create_study(study_name=args.study or f"sws-{args.model}", storage=storage,
                                              directions=["minimize", "minimize"], sampler=sampler,
                                              load_if_exists=True)
+            preset = preset_params(args.model, args.max_retrain_epochs)
+            if preset is not None and not self.study.get_trials(deepcopy=False):
+                self.study.enqueue_trial(preset)
         self.pretrained = os.path.join(self.out, "pretrained", "model.safetensors")
 
     def sws(self, *argv):
