@@ -8,6 +8,7 @@
 #include <string>
 
 #include "compress/quantization_gap.h"
+#include "compress/validation_pruning.h"
 #include "core/error.h"
 
 namespace sws {
@@ -15,15 +16,20 @@ namespace sws {
 void validate(const PostprocessSettings& s) {
   validate(s.snap);
   SWS_CHECK(s.finetune.epochs >= 0, "--finetune-epochs must be >= 0");
+  SWS_CHECK(!s.prune_budget || (*s.prune_budget >= 0 && *s.prune_budget <= 1),
+            "--prune-budget must lie between 0 and 1 (a fraction: 0.002 is 0.2 points)");
   SWS_CHECK(s.finetune.batch >= 1, "--finetune-batch must be at least 1");
   SWS_CHECK(s.finetune.lr > 0 && std::isfinite(s.finetune.lr), "--finetune-lr must be positive");
 }
 
 nlohmann::json to_json(const PostprocessSettings& s) {
-  return {{"merge_kl", s.snap.merge_kl}, {"merge_widths", s.snap.merge_widths},
-          {"assignment", s.snap.rule == Assignment::MaximumAPosteriori ? "map" : "ml"},
-          {"finetune_epochs", s.finetune.epochs}, {"finetune_batch", s.finetune.batch},
-          {"finetune_lr", s.finetune.lr}, {"seed", s.finetune.seed}};
+  nlohmann::json j = {{"merge_kl", s.snap.merge_kl}, {"merge_widths", s.snap.merge_widths},
+                      {"assignment", s.snap.rule == Assignment::MaximumAPosteriori ? "map" : "ml"},
+                      {"finetune_epochs", s.finetune.epochs}, {"finetune_batch", s.finetune.batch},
+                      {"finetune_lr", s.finetune.lr}, {"seed", s.finetune.seed}};
+  // Only when pruning is on, so that the metrics of runs without it keep their bytes.
+  if (s.prune_budget) j["prune_budget"] = *s.prune_budget;
+  return j;
 }
 
 namespace {
@@ -47,6 +53,20 @@ PostprocessResult postprocess(Module& model, const GaussianMixturePrior& prior, 
   const Mixture merged = merged_mixture(learned, settings.snap);
   r.components_merged = static_cast<int64_t>(learned.size() - merged.size());
   assign_to_means(model.parameters(), merged, settings.snap.rule);
+  nlohmann::json pruning;
+  if (settings.prune_budget) {
+    SWS_CHECK(!run.evaluations.empty(), "--prune-budget decides on a validation set: give the stage one");
+    const ValidationPruningResult p = prune_by_validation(model, *run.evaluations.front().second, *settings.prune_budget);
+    r.weights_pruned = p.weights_zeroed;
+    pruning = p.to_json(*settings.prune_budget);
+    if (run.observer.on_note) {
+      char line[200];
+      std::snprintf(line, sizeof line, "pruning by validation: %lld of %lld groups, %lld weights zeroed; %.2f%% -> %.2f%% (%.1f s)",
+                    static_cast<long long>(p.groups_zeroed), static_cast<long long>(p.groups),
+                    static_cast<long long>(p.weights_zeroed), 100 * p.accuracy_before, 100 * p.accuracy_after, p.seconds);
+      run.observer.on_note(line);
+    }
+  }
   const auto snapped = accuracies(model, run);
   auto after = snapped;
   if (settings.finetune.epochs > 0) {
@@ -97,6 +117,7 @@ PostprocessResult postprocess(Module& model, const GaussianMixturePrior& prior, 
                {"settings", to_json(settings)},
                {"tensors", tensors},
                {"seconds", r.seconds}};
+  if (!pruning.is_null()) r.metrics["validation_pruning"] = pruning;
   // "test_accuracy" after everything, "_before" quantisation, "_snapped" before any fine-tuning.
   for (size_t i = 0; i < after.size(); ++i) {
     r.metrics[after[i].first] = after[i].second;

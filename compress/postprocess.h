@@ -2,6 +2,8 @@
 // the shared values, and account for the result (per tensor: parameters, non-zeros, distinct
 // values, the paper's bits).
 #pragma once
+#include <optional>
+
 #include <nlohmann/json.hpp>
 
 #include "compress/codebook_finetune.h"
@@ -15,6 +17,9 @@ namespace sws {
 // Every setting of post-processing; `sws run` and `sws quantize` take each from a flag.
 struct PostprocessSettings {
   SnapSettings snap;                  // merging (by KL, within widths) and the assignment rule
+  // Set: after assignment, prune (tensor, value) groups while the validation accuracy stays
+  // within this of its value (compress/validation_pruning.h): --prune-budget. Unset: off.
+  std::optional<double> prune_budget;
   CodebookFinetuneSettings finetune;  // epochs 0: the paper's post-processing, nothing more
 };
 
@@ -28,6 +33,7 @@ nlohmann::json to_json(const PostprocessSettings& settings);
 struct PostprocessResult {
   double accuracy_before = 0, accuracy_after = 0;  // the first evaluation's accuracy (0 without one)
   int64_t components_merged = 0;                    // learned components minus those left after merging
+  int64_t weights_pruned = 0;                       // by validation-guided pruning (0 when off)
   double nonzero_fraction = 0, seconds = 0;  // of all parameters; the stage's time
   int64_t distinct_values = 0;  // distinct non-zero values over the whole model
   PaperAccount account;         // the paper's accounting (compress/paper_accounting.h)

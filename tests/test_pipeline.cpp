@@ -4,9 +4,11 @@
 // that its .sws file, read back into a fresh module, really has.
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -15,6 +17,7 @@
 #include "compress/pipeline.h"
 #include "compress/quantization_gap.h"
 #include "compress/sws_module.h"
+#include "compress/validation_pruning.h"
 #include "core/error.h"
 #include "nn/layers.h"
 #include "optim/adam.h"
@@ -402,4 +405,38 @@ TEST_CASE("adaptive rule: scripted accuracies, every stop and the state it carri
   nlohmann::json learned = initial_rule_state(s);
   CHECK(adaptive_rule_step(s, 3, 0.90, 0.50, 0.04, learned) == "");
   CHECK(learned["pi0"] == 0.999);
+}
+
+TEST_CASE("validation pruning: zeroes whole groups within the budget and restores the rest exactly") {
+  Pretrained pre(1000);
+  // Weights on a grid of 0.05 (as after assignment), so that each tensor has a few groups.
+  std::set<float> grid_values;
+  int64_t nonzeros = 0;
+  for (Tensor p : pre.net.parameters()) {
+    float* w = p.data<float>();
+    for (int64_t i = 0; i < p.numel(); ++i) {
+      w[i] = 0.05f * std::round(w[i] / 0.05f);
+      if (w[i] != 0.0f) grid_values.insert(w[i]), ++nonzeros;
+    }
+  }
+  const Dataset& validation = pre.split.validation;
+  const double base = evaluate_accuracy(pre.net, validation);
+  const ValidationPruningResult r = prune_by_validation(pre.net, validation, 0.02);
+  CHECK(r.accuracy_before == base);
+  CHECK(r.accuracy_after >= base - 0.02);                            // the budget holds
+  CHECK(evaluate_accuracy(pre.net, validation) == r.accuracy_after);  // and is what the model now scores
+  CHECK(r.groups_zeroed > 0);
+  CHECK(r.groups_zeroed < r.groups);
+  int64_t left = 0;
+  bool restored_exactly = true;  // every rejected group has its value back
+  for (const Tensor& p : pre.net.parameters())
+    for (float v : p.to_float_vector())
+      if (v != 0.0f) ++left, restored_exactly = restored_exactly && grid_values.count(v) == 1;
+  CHECK(restored_exactly);
+  CHECK(left == nonzeros - r.weights_zeroed);
+  // A budget of 100 points zeroes everything; budgets outside [0, 1] are refused.
+  const ValidationPruningResult all = prune_by_validation(pre.net, validation, 1.0);
+  CHECK(all.groups_zeroed == all.groups);
+  CHECK(all.weights_zeroed == left);
+  CHECK_THROWS_WITH_AS(prune_by_validation(pre.net, validation, -0.1), doctest::Contains("--prune-budget"), Error);
 }
