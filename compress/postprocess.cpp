@@ -7,6 +7,7 @@
 #include <set>
 #include <string>
 
+#include "compress/dead_units.h"
 #include "compress/quantization_gap.h"
 #include "compress/validation_pruning.h"
 #include "core/error.h"
@@ -29,6 +30,7 @@ nlohmann::json to_json(const PostprocessSettings& s) {
                       {"finetune_lr", s.finetune.lr}, {"seed", s.finetune.seed}};
   // Only when pruning is on, so that the metrics of runs without it keep their bytes.
   if (s.prune_budget) j["prune_budget"] = *s.prune_budget;
+  if (s.remove_dead_units) j["remove_dead_units"] = true;
   return j;
 }
 
@@ -64,6 +66,20 @@ PostprocessResult postprocess(Module& model, const GaussianMixturePrior& prior, 
       std::snprintf(line, sizeof line, "pruning by validation: %lld of %lld groups, %lld weights zeroed; %.2f%% -> %.2f%% (%.1f s)",
                     static_cast<long long>(p.groups_zeroed), static_cast<long long>(p.groups),
                     static_cast<long long>(p.weights_zeroed), 100 * p.accuracy_before, 100 * p.accuracy_after, p.seconds);
+      run.observer.on_note(line);
+    }
+  }
+  nlohmann::json dead_units;
+  if (settings.remove_dead_units) {
+    auto* sequential = dynamic_cast<Sequential*>(&model);
+    SWS_CHECK(sequential, "--remove-dead-units needs a Sequential model (it follows the layers in order)");
+    const DeadUnitsResult d = remove_dead_units(*sequential);
+    dead_units = d.to_json();
+    if (run.observer.on_note) {
+      char line[200];
+      std::snprintf(line, sizeof line, "dead units: %lld without readers, %lld without inputs; %lld weights zeroed, "
+                    "%lld biases folded", static_cast<long long>(d.dead_out), static_cast<long long>(d.dead_in),
+                    static_cast<long long>(d.weights_zeroed), static_cast<long long>(d.biases_folded));
       run.observer.on_note(line);
     }
   }
@@ -118,6 +134,7 @@ PostprocessResult postprocess(Module& model, const GaussianMixturePrior& prior, 
                {"tensors", tensors},
                {"seconds", r.seconds}};
   if (!pruning.is_null()) r.metrics["validation_pruning"] = pruning;
+  if (!dead_units.is_null()) r.metrics["dead_units"] = dead_units;
   // "test_accuracy" after everything, "_before" quantisation, "_snapped" before any fine-tuning.
   for (size_t i = 0; i < after.size(); ++i) {
     r.metrics[after[i].first] = after[i].second;

@@ -20,6 +20,8 @@ struct PostprocessSettings {
   // Set: after assignment, prune (tensor, value) groups while the validation accuracy stays
   // within this of its value (compress/validation_pruning.h): --prune-budget. Unset: off.
   std::optional<double> prune_budget;
+  // After that, remove dead units exactly (compress/dead_units.h): --remove-dead-units.
+  bool remove_dead_units = false;
   CodebookFinetuneSettings finetune;  // epochs 0: the paper's post-processing, nothing more
 };
 

@@ -75,6 +75,8 @@ def suggest_flags(trial, max_epochs):
         # Its Beta hyper-prior's strength scales with the number of weights (kappa = c x weights).
         flags["--pi0-concentration-per-weight"] = trial.suggest_float("pi0_concentration_per_weight", 0.1, 100.0,
                                                                       log=True)
+    if trial.suggest_categorical("remove_dead_units", [False, True]):  # compress/dead_units.h
+        flags["--remove-dead-units"] = None
     if trial.suggest_categorical("prune_by_validation", [False, True]):  # compress/validation_pruning.h
         flags["--prune-budget"] = trial.suggest_float("prune_budget", 5e-4, 1e-2, log=True)
     out = []
@@ -94,7 +96,7 @@ def preset_params(model, max_epochs):
             "lr_log_precisions": 3e-3, "lr_mixing": 3e-3, "alpha_zero": 5000.0, "beta_zero": 2.0, "alpha": 250.0,
             "beta": 0.1, "retrain_epochs": min(max_epochs, retrain_epochs) // step * step, "retrain_rule": "adaptive",
             "finetune_epochs": 1 if model == "lenet5" else 0, "zero_share": 1e-3, "learn_pi0": False,
-            "prune_by_validation": False}
+            "remove_dead_units": False, "prune_by_validation": False}
 
 
 def write_json_atomically(path, value):

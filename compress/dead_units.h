@@ -1,0 +1,34 @@
+// Removing dead units after quantisation (issue 16), exactly, in place. Between two weight
+// layers of a Sequential (Linear or Conv2d) joined only by ReLU, MaxPool2d and Flatten:
+//  - a unit (a row of a Linear, an output channel of a Conv2d) whose outputs no weight of the
+//    next layer reads is dead: its weights and bias become 0;
+//  - a unit with no non-zero incoming weight outputs a constant, its bias (through the ReLU
+//    when there is one); the next layer's weights that read it are folded into that layer's
+//    bias (for a Conv2d only without padding, where a constant input stays constant) and become
+//    0, and so does the unit's bias.
+// The network computes the same function (up to the rounding of the folded sums); the zeros
+// cost almost nothing in a .sws file, and shapes do not change, so decoding needs nothing new.
+#pragma once
+#include <cstdint>
+
+#include <nlohmann/json.hpp>
+
+#include "nn/sequential.h"
+
+namespace sws {
+
+// What remove_dead_units changed.
+struct DeadUnitsResult {
+  int64_t dead_out = 0, dead_in = 0;   // units without readers; units without inputs
+  int64_t weights_zeroed = 0;          // non-zero weights and biases set to 0
+  int64_t biases_folded = 0;           // next-layer biases that took a constant unit's output
+  nlohmann::json to_json() const;      // as stored in metrics.json
+};
+
+// Repeats until nothing changes (removing one unit can leave another without inputs or
+// readers). Layers it does not know (anything but Linear, Conv2d, ReLU, MaxPool2d, Flatten)
+// end a chain: units are only removed between two weight layers it can see through. Needs
+// contiguous F32 parameters on the CPU (else sws::Error).
+DeadUnitsResult remove_dead_units(Sequential& model);
+
+}  // namespace sws
