@@ -66,8 +66,13 @@ def suggest_flags(trial, max_epochs):
         "--retrain-epochs": trial.suggest_int("retrain_epochs", min(10, max_epochs), max_epochs,
                                               step=max(1, min(10, max_epochs))),
         "--retrain-rule": trial.suggest_categorical("retrain_rule", ["adaptive", "fixed"]),
+        # tau's schedules: the adaptive rule's growth (the warm-up below).
+        "--tau-growth": trial.suggest_float("tau_growth", 1.0, 1.5),
         "--finetune-epochs": trial.suggest_int("finetune_epochs", 0, 2),
     }
+    # tau rising linearly over the first part of the planned epochs.
+    flags["--tau-warmup"] = int(trial.suggest_categorical("tau_warmup_fraction", [0.0, 0.25, 0.5]) *
+                                flags["--retrain-epochs"])
     # pi_0 through the zero component's share 1 - pi_0, on a log scale (0.97 .. 0.9997).
     flags["--pi0"] = 1.0 - trial.suggest_float("zero_share", 3e-4, 3e-2, log=True)
     if trial.suggest_categorical("learn_pi0", [False, True]):
@@ -96,7 +101,7 @@ def preset_params(model, max_epochs):
             "lr_log_precisions": 3e-3, "lr_mixing": 3e-3, "alpha_zero": 5000.0, "beta_zero": 2.0, "alpha": 250.0,
             "beta": 0.1, "retrain_epochs": min(max_epochs, retrain_epochs) // step * step, "retrain_rule": "adaptive",
             "finetune_epochs": 1 if model == "lenet5" else 0, "zero_share": 1e-3, "learn_pi0": False,
-            "remove_dead_units": False, "prune_by_validation": False}
+            "tau_warmup_fraction": 0.0, "tau_growth": 1.25, "remove_dead_units": False, "prune_by_validation": False}
 
 
 def write_json_atomically(path, value):
