@@ -18,7 +18,9 @@ namespace {
 
 // docs/FORMAT.md, "Layout" and "Bounds".
 constexpr uint8_t kMagic[4] = {0x89, 'S', 'W', 'S'};
-constexpr uint32_t kVersion = 1;
+// Version 2 adds one codebook shared by every tensor (a tensor then lists indices into it); an
+// encoder writes version 1 unless sharing makes the file smaller, and both are read.
+constexpr uint32_t kVersion = 1, kSharedCodebookVersion = 2;
 constexpr size_t kMaxString = 65535;  // u16 length prefix
 constexpr uint32_t kMaxConfigPairs = 4096;
 constexpr uint32_t kMaxTensors = 65536;
@@ -189,8 +191,8 @@ std::string describe_shape(const std::vector<int64_t>& shape) {
   return s + "]";
 }
 
-// The payload of one tensor's section; adds the tensor's elements to `total_elements`.
-std::string encode_tensor(const SwsTensor& t, uint64_t& total_elements) {
+// Checks a tensor against the format's rules, adds its elements to `total_elements` and codes it.
+CodedTensor code_checked_tensor(const SwsTensor& t, uint64_t& total_elements) {
   const std::string who = "encode_sws: tensor '" + t.name + "'";
   SWS_CHECK(!t.name.empty(), "encode_sws: a tensor has an empty name; every tensor needs a unique name");
   SWS_CHECK(t.shape.size() <= kMaxRank, who + " has rank " + std::to_string(t.shape.size()) +
@@ -217,13 +219,20 @@ std::string encode_tensor(const SwsTensor& t, uint64_t& total_elements) {
     throw Error("encode_sws: not quantised: tensor '" + t.name + "' has " +
                 std::to_string(coded.codebook.size()) + " distinct values (at most " +
                 std::to_string(kSwsMaxCodebook) + " non-zero ones fit a .sws file); run sws quantize first");
+  return coded;
+}
 
+// The payload of one tensor's section: its own codebook (u32 patterns), or with a shared one
+// (`shared_index` non-empty: pattern -> index) the indices of its entries (u8 each).
+std::string encode_tensor(const SwsTensor& t, const CodedTensor& coded,
+                          const std::unordered_map<uint32_t, uint8_t>& shared_index) {
   std::string s;
   put_string(s, t.name, "tensor name '" + t.name + "'");
   put_u8(s, static_cast<uint8_t>(t.shape.size()));
   for (int64_t d : t.shape) put_u64(s, static_cast<uint64_t>(d));
   put_u8(s, static_cast<uint8_t>(coded.codebook.size()));
-  for (uint32_t bits : coded.codebook) put_u32(s, bits);
+  for (uint32_t bits : coded.codebook)
+    shared_index.empty() ? put_u32(s, bits) : put_u8(s, shared_index.at(bits));
   put_u32(s, static_cast<uint32_t>(coded.nonzeros));
   put_u32(s, static_cast<uint32_t>(coded.positions.size()));
   s += coded.positions;
@@ -236,6 +245,8 @@ struct DecodeState {
   const std::string& what;
   uint64_t budget;              // elements the file may still declare
   std::set<std::string> names;  // seen so far
+  std::vector<uint32_t> shared;  // version 2's shared codebook (empty: every tensor has its own)
+  std::vector<bool> shared_used;  // which of its entries some tensor refers to
 };
 
 SwsTensor decode_tensor(Cursor& c, DecodeState& st, SwsTensorStats* stats) {
@@ -267,8 +278,17 @@ SwsTensor decode_tensor(Cursor& c, DecodeState& st, SwsTensorStats* stats) {
   std::vector<uint32_t> codebook(distinct);
   std::set<uint32_t> seen;
   for (auto& bits : codebook) {
-    bits = c.u32("codebook value");
-    if (bits == 0) c.fail(who + ": its codebook holds +0.0, which is never stored");
+    if (!st.shared.empty()) {
+      const uint8_t index = c.u8("shared codebook index");
+      if (index >= st.shared.size())
+        c.fail(who + " refers to shared codebook entry " + std::to_string(index) + " of " +
+               std::to_string(st.shared.size()));
+      bits = st.shared[index];
+      st.shared_used[index] = true;
+    } else {
+      bits = c.u32("codebook value");
+      if (bits == 0) c.fail(who + ": its codebook holds +0.0, which is never stored");
+    }
     if (!seen.insert(bits).second) c.fail(who + ": its codebook holds a value twice");
   }
   const uint32_t nonzeros = c.u32("non-zero count");
@@ -313,11 +333,11 @@ SwsModel decode(const uint8_t* data, size_t size, const std::string& what, SwsSt
   SWS_CHECK(size >= 8 && std::memcmp(data, kMagic, 4) == 0,
             what + ": not a .sws file (it does not start with the bytes 89 53 57 53, \"\\x89SWS\")");
   const uint32_t version = data[4] | data[5] << 8 | data[6] << 16 | uint32_t{data[7]} << 24;
-  SWS_CHECK(version == kVersion, what + ": .sws format version " + std::to_string(version) +
-                                     " is not supported (this build reads version " +
-                                     std::to_string(kVersion) + "); use a newer sws");
+  SWS_CHECK(version == kVersion || version == kSharedCodebookVersion,
+            what + ": .sws format version " + std::to_string(version) + " is not supported (this build reads versions " +
+                std::to_string(kVersion) + " and " + std::to_string(kSharedCodebookVersion) + "); use a newer sws");
   size_t pos = 8;
-  DecodeState st{what, element_budget(size), {}};
+  DecodeState st{what, element_budget(size), {}, {}, {}};
   SwsModel m;
   Cursor h = open_section(data, size, pos, what, "header");
   m.architecture = h.str("architecture");
@@ -335,6 +355,18 @@ SwsModel decode(const uint8_t* data, size_t size, const std::string& what, SwsSt
   if (count > kMaxTensors || count > (size - pos) / kMinTensorSection)
     h.fail("tensor count " + std::to_string(count) + " is more than the " + std::to_string(size - pos) +
            " bytes after the header can hold (at most " + std::to_string(kMaxTensors) + ")");
+  if (version == kSharedCodebookVersion) {
+    const uint8_t shared = h.u8("shared codebook size");
+    if (shared == 0) h.fail("a version 2 file has an empty shared codebook (version 1 has none)");
+    std::set<uint32_t> seen;
+    for (uint8_t i = 0; i < shared; ++i) {
+      const uint32_t bits = h.u32("shared codebook value");
+      if (bits == 0) h.fail("the shared codebook holds +0.0, which is never stored");
+      if (!seen.insert(bits).second) h.fail("the shared codebook holds a value twice");
+      st.shared.push_back(bits);
+    }
+    st.shared_used.assign(shared, false);
+  }
   const uint32_t padding = h.u32("padding length");
   const uint8_t* pad = h.bytes(padding, "padding");
   for (uint32_t i = 0; i < padding; ++i)
@@ -355,6 +387,9 @@ SwsModel decode(const uint8_t* data, size_t size, const std::string& what, SwsSt
   SWS_CHECK(pos == size, what + ": " + std::to_string(size - pos) +
                              " unexpected bytes after the last of the " + std::to_string(count) +
                              " tensor sections; the file is corrupt");
+  for (size_t i = 0; i < st.shared_used.size(); ++i)
+    SWS_CHECK(st.shared_used[i], what + ": shared codebook entry " + std::to_string(i) +
+                                     " is used by no tensor; the file is corrupt");
   if (stats) stats->file_bytes = static_cast<int64_t>(size);
   return m;
 }
@@ -371,9 +406,29 @@ std::string encode_sws(const SwsModel& model) {
   std::set<std::string> names, keys;
   for (const auto& t : model.tensors)
     SWS_CHECK(names.insert(t.name).second, "encode_sws: two tensors are named '" + t.name + "'");
-  std::string body;
   uint64_t total_elements = 0;
-  for (const auto& t : model.tensors) put_section(body, encode_tensor(t, total_elements));
+  std::vector<CodedTensor> coded;
+  for (const auto& t : model.tensors) coded.push_back(code_checked_tensor(t, total_elements));
+  // One shared codebook (version 2) when the union of the tensors' codebooks fits one and costs
+  // less than their own: 4 bytes per shared value and 1 per tensor entry, against 4 per entry.
+  std::unordered_map<uint32_t, int64_t> uses;  // pattern -> how many tensors use it
+  size_t own_entries = 0;
+  for (size_t i = 0; i < coded.size(); ++i) {
+    own_entries += coded[i].codebook.size();
+    for (uint32_t bits : coded[i].codebook) uses[bits] += 1;
+  }
+  std::vector<uint32_t> shared;
+  std::unordered_map<uint32_t, uint8_t> shared_index;
+  if (uses.size() <= static_cast<size_t>(kSwsMaxCodebook) && 1 + 4 * uses.size() + own_entries < 4 * own_entries) {
+    for (const auto& kv : uses) shared.push_back(kv.first);
+    // Used by most tensors first, ties by the smaller pattern: a deterministic order.
+    std::sort(shared.begin(), shared.end(), [&](uint32_t a, uint32_t b) {
+      return uses[a] != uses[b] ? uses[a] > uses[b] : a < b;
+    });
+    for (size_t i = 0; i < shared.size(); ++i) shared_index[shared[i]] = static_cast<uint8_t>(i);
+  }
+  std::string body;
+  for (size_t i = 0; i < coded.size(); ++i) put_section(body, encode_tensor(model.tensors[i], coded[i], shared_index));
 
   std::string header;
   put_string(header, model.architecture, "the architecture name");
@@ -385,6 +440,10 @@ std::string encode_sws(const SwsModel& model) {
     put_string(header, value, "the value of configuration key '" + key + "'");
   }
   put_u32(header, static_cast<uint32_t>(model.tensors.size()));
+  if (!shared.empty()) {
+    put_u8(header, static_cast<uint8_t>(shared.size()));
+    for (uint32_t bits : shared) put_u32(header, bits);
+  }
   // Pad the file up to the size the decoder's element budget asks for (FORMAT.md, "Bounds");
   // only models of over 65,536 elements that compress below ~0.002 bits per element need it.
   const uint64_t unpadded = 8 + (header.size() + 4 + 8) + body.size();
@@ -397,7 +456,7 @@ std::string encode_sws(const SwsModel& model) {
   header.append(padding, '\0');
 
   std::string file(reinterpret_cast<const char*>(kMagic), 4);
-  put_u32(file, kVersion);
+  put_u32(file, shared.empty() ? kVersion : kSharedCodebookVersion);
   put_section(file, header);
   file += body;
   return file;

@@ -5,7 +5,9 @@
 # MAP or merging send every weight to zero; failure allowed) must write files whose sha256 equal
 # those recorded in tests/preset_hashes.txt, so that moving code cannot change a result
 # unnoticed. Recorded before the stages moved into the library (issue 14: unchanged by the
-# move), and again when the validation split changed the training data on purpose (issue 15). Bits depend on the CPU's vector units and OpenBLAS's kernels, so the
+# move), again when the validation split changed the training data on purpose (issue 15), and
+# once more for model.sws alone when the writer began sharing one codebook across tensors
+# (format version 2, issue 16). Bits depend on the CPU's vector units and OpenBLAS's kernels, so the
 # hashes are recorded per machine signature; on another machine the test reports "skipped" (77).
 #   tests/preset_hashes_test.sh SWS MNIST_DIR            check
 #   RECORD=1 tests/preset_hashes_test.sh SWS MNIST_DIR   (re)write this machine's hashes

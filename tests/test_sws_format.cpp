@@ -5,10 +5,12 @@
 #include <doctest/doctest.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -323,12 +325,81 @@ TEST_CASE("sws format: exact bytes of a tiny file, and the hand builder agrees w
                           std::string("\x92\x87\x09\xf3", 4);
   CHECK(encode(empty) == doc);
 
+  // One tensor: its own codebook, version 1.
+  SwsModel one = small_model(5);
+  one.tensors.resize(1);
+  Bytes h1;
+  h1.str("lenet5").u32(2).str("tau").str("0.015").str("pi0").str("0.999").u32(1).u32(0);
+  CHECK(file_of(h1.s, {tensor_payload(parts_of(one.tensors[0]))}) == encode(one));
+  // Four tensors drawing on one set of values: version 2, the shared codebook in the header
+  // (values by how many tensors use them, then by bit pattern), each tensor's entries as indices.
   const SwsModel m = small_model(5);
+  std::map<uint32_t, int> users;
+  for (const auto& t : m.tensors)
+    for (uint32_t bits : parts_of(t).codebook) ++users[bits];
+  std::vector<uint32_t> shared;
+  for (const auto& kv : users) shared.push_back(kv.first);
+  std::stable_sort(shared.begin(), shared.end(), [&](uint32_t a, uint32_t b) { return users[a] > users[b]; });
   std::vector<std::string> tensors;
-  for (const auto& t : m.tensors) tensors.push_back(tensor_payload(parts_of(t)));
+  for (const auto& t : m.tensors) {
+    TensorParts p = parts_of(t);
+    Bytes b;
+    b.str(p.name).u8(static_cast<uint8_t>(p.dims.size()));
+    for (uint64_t d : p.dims) b.u64(d);
+    b.u8(static_cast<uint8_t>(p.codebook.size()));
+    for (uint32_t v : p.codebook) b.u8(static_cast<uint8_t>(std::find(shared.begin(), shared.end(), v) - shared.begin()));
+    b.u32(p.nonzeros).u32(static_cast<uint32_t>(p.positions.size())).raw(p.positions);
+    b.u32(static_cast<uint32_t>(p.values.size())).raw(p.values);
+    tensors.push_back(b.s);
+  }
   Bytes hb;
-  hb.str("lenet5").u32(2).str("tau").str("0.015").str("pi0").str("0.999").u32(4).u32(0);
-  CHECK(file_of(hb.s, tensors) == encode(m));
+  hb.str("lenet5").u32(2).str("tau").str("0.015").str("pi0").str("0.999").u32(4).u8(static_cast<uint8_t>(shared.size()));
+  for (uint32_t v : shared) hb.u32(v);
+  hb.u32(0);
+  CHECK(file_of(hb.s, tensors, 2) == encode(m));
+  // Smaller than the same tensors with their own codebooks (version 1), which still decodes.
+  std::vector<std::string> own;
+  for (const auto& t : m.tensors) own.push_back(tensor_payload(parts_of(t)));
+  Bytes h4;
+  h4.str("lenet5").u32(2).str("tau").str("0.015").str("pi0").str("0.999").u32(4).u32(0);
+  const std::string version1 = file_of(h4.s, own);
+  CHECK(encode(m).size() < version1.size());
+  check_same(decode(version1), m);
+  check_same(decode(encode(m)), m);
+}
+
+TEST_CASE("sws format: hostile version 2 files (the shared codebook) are refused with a clear error") {
+  // Two tensors of 4 elements, every element non-zero, codebooks {0.5} and {-0.5}: indices 0, 1.
+  const auto file = [](std::vector<uint32_t> shared, std::vector<uint8_t> first, std::vector<uint8_t> second) {
+    Bytes h;
+    h.str("m").u32(0).u32(2).u8(static_cast<uint8_t>(shared.size()));
+    for (uint32_t v : shared) h.u32(v);
+    h.u32(0);
+    std::vector<std::string> tensors;
+    int n = 0;
+    for (const auto& indices : {first, second}) {
+      Bytes t;
+      t.str(n++ ? "b" : "a").u8(1).u64(4).u8(static_cast<uint8_t>(indices.size()));
+      for (uint8_t i : indices) t.u8(i);
+      t.u32(4).u32(0).u32(0);  // 4 non-zeros: no positions; one entry: no values
+      tensors.push_back(t.s);
+    }
+    return file_of(h.s, tensors, 2);
+  };
+  const uint32_t half = to_bits(0.5f), minus = to_bits(-0.5f);
+  const SwsModel ok = decode(file({half, minus}, {0}, {1}));
+  CHECK(ok.tensors[1].values[3] == -0.5f);
+  check_rejects(file({half, minus}, {0}, {2}), {"tensor 'b'", "shared codebook entry 2 of 2"});
+  check_rejects(file({half, half}, {0}, {1}), {"shared codebook holds a value twice"});
+  check_rejects(file({half, 0}, {0}, {1}), {"shared codebook holds +0.0"});
+  check_rejects(file({half, minus, to_bits(0.25f)}, {0}, {1}), {"shared codebook entry 2 is used by no tensor"});
+  check_rejects(file({}, {}, {}), {"empty shared codebook"});
+  // A tensor listing one entry twice (its own codebook would hold a value twice).
+  Bytes h;
+  h.str("m").u32(0).u32(1).u8(2).u32(half).u32(minus).u32(0);
+  Bytes t;
+  t.str("a").u8(1).u64(4).u8(2).u8(1).u8(1).u32(4).u32(0).u32(0);
+  check_rejects(file_of(h.s, {t.s}, 2), {"holds a value twice"});
 }
 
 TEST_CASE("sws format: coded size on a realistic sparse layer is at or below the entropy bound") {
@@ -465,8 +536,8 @@ TEST_CASE("sws format: wrong magic and wrong version") {
   check_rejects("", {"not a .sws file"});
   check_rejects("PK\x03\x04", {"not a .sws file"});
   bad = bytes;
-  bad[4] = 2;
-  check_rejects(bad, {"version 2", "not supported"});
+  bad[4] = 3;
+  check_rejects(bad, {"version 3", "not supported"});
   CHECK(decode_error(file_of(header_payload(0), {}, 1)).empty());
   check_rejects(file_of(header_payload(0), {}, 0xFFFFFFFFu), {"version 4294967295"});
 }
