@@ -34,6 +34,7 @@ import fcntl
 import json
 import os
 import re
+import resource
 import socket
 import subprocess
 import sys
@@ -168,8 +169,12 @@ class Sweep:
             cmd = self.sws("pretrain", "--out", os.path.dirname(self.pretrained))
             if self.args.pretrain_epochs:
                 cmd += ["--epochs", str(self.args.pretrain_epochs)]
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             with open(os.path.join(self.out, "pretrain.log"), "w") as log:
                 subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, check=True)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            write_json_atomically(os.path.join(self.out, "pretrain.json"),
+                                  {"cpu_seconds": after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime})
 
     def trial_dir(self, number):
         return os.path.join(self.out, "trials", f"{number:04d}")
@@ -302,9 +307,16 @@ class Sweep:
                          "validation_error": t.values[0] if t.values else None,
                          "file_bytes": t.values[1] if t.values else None,
                          "params": t.params, **{k: v for k, v in t.user_attrs.items()}})
+        try:
+            with open(os.path.join(self.out, "pretrain.json")) as f:
+                pretrain_cpu = json.load(f)["cpu_seconds"]
+        except (OSError, ValueError, KeyError):
+            pretrain_cpu = 0.0
+        trials_cpu = sum(r.get("cpu_seconds", 0) for r in rows)
         write_json_atomically(os.path.join(self.out, "trials.json"),
                               {"study": self.study.study_name, "model": self.args.model, "trials": rows,
-                               "cpu_seconds": sum(r.get("cpu_seconds", 0) for r in rows)})
+                               "cpu_seconds": trials_cpu + pretrain_cpu, "trials_cpu_seconds": trials_cpu,
+                               "pretrain_cpu_seconds": pretrain_cpu})
         keys = sorted({k for r in rows for k in r if k != "params"}) + sorted({k for r in rows for k in r["params"]})
         tmp = os.path.join(self.out, f"trials.csv.tmp-{os.getpid()}")
         with open(tmp, "w", newline="") as f:
