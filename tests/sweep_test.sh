@@ -43,7 +43,8 @@ done
 echo "PASS: two workers on one storage: trials 0-5, each once ($(grep -c '^trial' "$tmp/w1.log") + $(grep -c '^trial' "$tmp/w2.log"))"
 
 # 2. A worker dies with its trial; the next one resumes it under the same number.
-SWS_SWEEP_CRASH_AT_EPOCH=1 "$sws" sweep "${common[@]}" --trials 7 --seed 3 >"$tmp/w3.log" 2>&1
+# (It runs on 2 threads, its successor on 1: the resumed trial keeps its 2.)
+SWS_SWEEP_CRASH_AT_EPOCH=1 "$sws" sweep "${common[@]}" --trials 7 --seed 3 --threads 2 >"$tmp/w3.log" 2>&1
 [[ $? == 137 ]] || fail "the crashing worker should die by SIGKILL: $(tail -3 "$tmp/w3.log")"
 sleep 2  # its last heartbeat grows older than --stale-seconds 1
 "$sws" sweep "${common[@]}" --trials 7 --seed 4 --stale-seconds 1 >"$tmp/w4.log" 2>&1 || fail "worker 4: $(tail -3 "$tmp/w4.log")"
@@ -53,7 +54,7 @@ grep -q '^trial 6 (resumed)' "$tmp/w4.log" || fail "trial 6 was not resumed: $(c
 grep -q "resumed by" "$tmp/sw/trials/0006/log.txt" || fail "the trial's log should show the resume"
 # The resumed trial's file equals an uninterrupted run's with the same flags.
 mapfile -t flags < <(/usr/bin/python3 -c "import json,sys; print('\n'.join(json.load(open(sys.argv[1]))))" "$tmp/sw/trials/0006/flags.json")
-"$sws" run --model mlp:784-32-10 --data "$data" --threads 1 --train-limit 600 --seed 1 --no-figures --no-test \
+"$sws" run --model mlp:784-32-10 --data "$data" --threads 2 --train-limit 600 --seed 1 --no-figures --no-test \
   --from-pretrained "$tmp/sw/pretrained/model.safetensors" --out "$tmp/straight" "${flags[@]}" >"$tmp/straight.log" 2>&1
 [[ $? == 0 || $? == 3 ]] || true
 file=$(basename "$(ls "$tmp/sw/trials/0006/run/"*model.sws)")

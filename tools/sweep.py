@@ -155,9 +155,9 @@ class Sweep:
                 self.study.enqueue_trial(preset)
         self.pretrained = os.path.join(self.out, "pretrained", "model.safetensors")
 
-    def sws(self, *argv):
+    def sws(self, *argv, threads=None):
         return [self.args.sws, *argv, "--model", self.args.model, "--data", self.args.data,
-                "--threads", str(self.args.threads), "--seed", str(self.args.run_seed)] + \
+                "--threads", str(threads or self.args.threads), "--seed", str(self.args.run_seed)] + \
                (["--train-limit", str(self.args.train_limit)] if self.args.train_limit else [])
 
     def pretrain(self):
@@ -185,8 +185,17 @@ class Sweep:
         beat = Heartbeat(folder, self.args.heartbeat)
         try:
             write_json_atomically(os.path.join(folder, "flags.json"), flags)
+            # A trial keeps the thread count it started with: its checkpoints hold the bits of that
+            # count, and `sws run --resume` refuses another.
+            threads = self.args.threads
+            run_json = os.path.join(folder, "run.json")
+            if resume and os.path.exists(run_json):
+                with open(run_json) as f:
+                    threads = json.load(f)["threads"]
+            else:
+                write_json_atomically(run_json, {"threads": threads})
             cmd = self.sws("run", "--from-pretrained", self.pretrained, "--out", os.path.join(folder, "run"),
-                           "--no-figures", "--no-test") + flags + (["--resume"] if resume else [])
+                           "--no-figures", "--no-test", threads=threads) + flags + (["--resume"] if resume else [])
             started = time.time()
             with open(os.path.join(folder, "log.txt"), "a") as log:
                 log.write(("\n== resumed by " if resume else "== ") + f"{socket.gethostname()}:{os.getpid()}: "
