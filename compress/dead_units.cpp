@@ -1,6 +1,8 @@
 #include "compress/dead_units.h"
 
+#include <algorithm>
 #include <memory>
+#include <set>
 #include <vector>
 
 #include "core/error.h"
@@ -10,7 +12,7 @@ namespace sws {
 
 nlohmann::json DeadUnitsResult::to_json() const {
   return {{"dead_out", dead_out}, {"dead_in", dead_in}, {"weights_zeroed", weights_zeroed},
-          {"biases_folded", biases_folded}};
+          {"constant_kept", constant_kept}};
 }
 
 namespace {
@@ -64,6 +66,7 @@ DeadUnitsResult remove_dead_units(Sequential& model) {
     open = true, relu = false;
   }
   DeadUnitsResult r;
+  std::vector<std::set<int64_t>> constant_counted(layers.size());
   for (bool changed = true; changed;) {
     changed = false;
     for (const Link& link : links) {
@@ -78,7 +81,6 @@ DeadUnitsResult remove_dead_units(Sequential& model) {
       float* wa = data(a.weight);
       float* ba = a.bias.defined() ? data(a.bias) : nullptr;
       float* wb = data(b.weight);
-      float* bb = b.bias.defined() ? data(b.bias) : nullptr;
       auto reads = [&](int64_t u, auto&& visit) {  // every weight of b that reads unit u
         for (int64_t o = 0; o < b.units; ++o)
           for (int64_t s = 0; s < per_unit; ++s) visit(o, wb[o * b_row + u * per_unit + s]);
@@ -91,15 +93,11 @@ DeadUnitsResult remove_dead_units(Sequential& model) {
           for (int64_t i = 0; i < a.fan_in; ++i) r.weights_zeroed += wa[u * a.fan_in + i] != 0.0f, wa[u * a.fan_in + i] = 0;
           if (alive_bias) ++r.weights_zeroed, ba[u] = 0;
           ++r.dead_out, changed = true;
-        } else if (read && !fed) {  // a constant: fold it into b's bias
+        } else if (read && !fed) {  // a constant output: its bias, through the ReLU if there is one
           const float c = ba ? (link.relu ? std::max(ba[u], 0.0f) : ba[u]) : 0.0f;
-          if (c != 0.0f && (!bb || (b.conv && b.padding != 0))) continue;  // nowhere to fold it exactly
-          if (c != 0.0f) {
-            for (int64_t o = 0; o < b.units; ++o) {
-              double sum = 0;
-              for (int64_t s = 0; s < per_unit; ++s) sum += wb[o * b_row + u * per_unit + s];
-              if (sum != 0) bb[o] = static_cast<float>(bb[o] + c * sum), ++r.biases_folded;
-            }
+          if (c != 0.0f) {  // kept: folding it would put new values, off the codebook, into b's bias
+            if (!constant_counted[link.from].count(u)) constant_counted[link.from].insert(u), ++r.constant_kept;
+            continue;
           }
           reads(u, [&](int64_t, float& w) { r.weights_zeroed += w != 0.0f, w = 0; });
           if (alive_bias) ++r.weights_zeroed, ba[u] = 0;

@@ -77,9 +77,9 @@ PostprocessResult postprocess(Module& model, const GaussianMixturePrior& prior, 
     dead_units = d.to_json();
     if (run.observer.on_note) {
       char line[200];
-      std::snprintf(line, sizeof line, "dead units: %lld without readers, %lld without inputs; %lld weights zeroed, "
-                    "%lld biases folded", static_cast<long long>(d.dead_out), static_cast<long long>(d.dead_in),
-                    static_cast<long long>(d.weights_zeroed), static_cast<long long>(d.biases_folded));
+      std::snprintf(line, sizeof line, "dead units: %lld without readers, %lld without inputs; %lld weights zeroed; "
+                    "%lld constant units kept", static_cast<long long>(d.dead_out), static_cast<long long>(d.dead_in),
+                    static_cast<long long>(d.weights_zeroed), static_cast<long long>(d.constant_kept));
       run.observer.on_note(line);
     }
   }

@@ -6,7 +6,8 @@
 #  2. a worker killed (SIGKILL, with its trial) in the middle of trial 6: a new worker finds the
 #     stale RUNNING trial, continues it with `sws run --resume` under the same number, and its
 #     model.sws is bit-identical to an uninterrupted run with the same flags;
-#  3. the pruning rule stops a trial whose unquantised validation error exceeds --max-error;
+#  3. a second study in the same folder is refused, and the pruning rule stops a trial whose
+#     unquantised validation error exceeds --max-error;
 # and `sws plot` draws the sweep folder's pareto.png from its trials.json.
 # Skipped (77) where /usr/bin/python3 has no optuna (scripts/install-deps.sh installs it).
 #   tests/sweep_test.sh SWS MNIST_DIR
@@ -16,16 +17,16 @@ sws=$1 data=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
-common=(--model mlp:784-32-10 --data "$data" --out "$tmp/sw" --threads 1 --train-limit 600 --pretrain-epochs 1
+common=(--model mlp:784-32-10 --data "$data" --threads 1 --train-limit 600 --pretrain-epochs 1
         --max-retrain-epochs 2 --max-error 1 --heartbeat 1)
-trials() {  # number:state:resumed per trial of the study
+trials() {  # number:state:resumed per trial of the study in folder $1 (default: $tmp/sw)
   /usr/bin/python3 -c "import json,sys; t=json.load(open(sys.argv[1]))['trials']
-print(' '.join(f\"{r['number']}:{r['state']}:{r.get('resumed')}\" for r in t))" "$tmp/sw/trials.json"
+print(' '.join(f\"{r['number']}:{r['state']}:{r.get('resumed')}\" for r in t))" "${1:-$tmp/sw}/trials.json"
 }
 
 # 1. Two workers at once.
-"$sws" sweep "${common[@]}" --trials 6 --seed 1 >"$tmp/w1.log" 2>&1 & w1=$!
-"$sws" sweep "${common[@]}" --trials 6 --seed 2 >"$tmp/w2.log" 2>&1 || fail "worker 2: $(tail -3 "$tmp/w2.log")"
+"$sws" sweep "${common[@]}" --out "$tmp/sw" --trials 6 --seed 1 >"$tmp/w1.log" 2>&1 & w1=$!
+"$sws" sweep "${common[@]}" --out "$tmp/sw" --trials 6 --seed 2 >"$tmp/w2.log" 2>&1 || fail "worker 2: $(tail -3 "$tmp/w2.log")"
 wait $w1 || fail "worker 1: $(tail -3 "$tmp/w1.log")"
 got=$(trials)
 [[ $got == "0:COMPLETE:False 1:COMPLETE:False 2:COMPLETE:False 3:COMPLETE:False 4:COMPLETE:False 5:COMPLETE:False" ]] \
@@ -43,25 +44,34 @@ done
 echo "PASS: two workers on one storage: trials 0-5, each once ($(grep -c '^trial' "$tmp/w1.log") + $(grep -c '^trial' "$tmp/w2.log"))"
 
 # 2. A worker dies with its trial; the next one resumes it under the same number.
-# (It runs on 2 threads, its successor on 1: the resumed trial keeps its 2.)
-SWS_SWEEP_CRASH_AT_EPOCH=1 "$sws" sweep "${common[@]}" --trials 7 --seed 3 --threads 2 >"$tmp/w3.log" 2>&1
+# It dies at epoch 2's line, after epoch 1's checkpoint (written before epoch 2 starts); it
+# runs on 2 threads, its successor on 1: the resumed trial keeps its 2.
+SWS_SWEEP_CRASH_AT_EPOCH=2 "$sws" sweep "${common[@]}" --out "$tmp/sw" --trials 7 --seed 3 --threads 2 >"$tmp/w3.log" 2>&1
 [[ $? == 137 ]] || fail "the crashing worker should die by SIGKILL: $(tail -3 "$tmp/w3.log")"
 sleep 2  # its last heartbeat grows older than --stale-seconds 1
-"$sws" sweep "${common[@]}" --trials 7 --seed 4 --stale-seconds 1 >"$tmp/w4.log" 2>&1 || fail "worker 4: $(tail -3 "$tmp/w4.log")"
+"$sws" sweep "${common[@]}" --out "$tmp/sw" --trials 7 --seed 4 --stale-seconds 1 >"$tmp/w4.log" 2>&1 || fail "worker 4: $(tail -3 "$tmp/w4.log")"
 grep -q '^trial 6 (resumed)' "$tmp/w4.log" || fail "trial 6 was not resumed: $(cat "$tmp/w4.log"; tail -3 "$tmp/w3.log"; ls -la "$tmp/sw/trials/0006")"
 [[ $(trials) == *" 6:COMPLETE:True" ]] || fail "trial 6 should be complete and resumed: $(trials)"
 [[ $(trials | wc -w) == 7 ]] || fail "no trial may be added or lost: $(trials)"
 grep -q "resumed by" "$tmp/sw/trials/0006/log.txt" || fail "the trial's log should show the resume"
+grep -q "resuming from .* after epoch 1" "$tmp/sw/trials/0006/log.txt" \
+  || fail "the resumed trial should continue from its epoch-1 checkpoint: $(grep -c . "$tmp/sw/trials/0006/log.txt") lines"
 # The resumed trial's file equals an uninterrupted run's with the same flags.
 mapfile -t flags < <(/usr/bin/python3 -c "import json,sys; print('\n'.join(json.load(open(sys.argv[1]))))" "$tmp/sw/trials/0006/flags.json")
 "$sws" run --model mlp:784-32-10 --data "$data" --threads 2 --train-limit 600 --seed 1 --no-figures --no-test \
   --from-pretrained "$tmp/sw/pretrained/model.safetensors" --out "$tmp/straight" "${flags[@]}" >"$tmp/straight.log" 2>&1
-[[ $? == 0 || $? == 3 ]] || true
+rc=$?
+[[ $rc == 0 || $rc == 3 ]] || fail "the uninterrupted run: $(tail -2 "$tmp/straight.log")"
 file=$(basename "$(ls "$tmp/sw/trials/0006/run/"*model.sws)")
 cmp -s "$tmp/sw/trials/0006/run/$file" "$tmp/straight/$file" || fail "the resumed trial's $file differs from an uninterrupted run's"
 echo "PASS: a killed worker's trial 6 resumed by the next worker under its number, $file bit-identical"
 
+# One study per folder.
+"$sws" sweep "${common[@]}" --out "$tmp/sw" --study other --trials 1 >"$tmp/w6.log" 2>&1 && fail "a second study in one folder"
+grep -q "holds study 'sws-mlp:784-32-10'" "$tmp/w6.log" || fail "the refusal should name the folder's study: $(cat "$tmp/w6.log")"
+echo "PASS: a second study in the same folder is refused"
+
 # 3. Pruning.
-"$sws" sweep "${common[@]}" --study pruned --trials 1 --max-error 0 >"$tmp/w5.log" 2>&1 || fail "worker 5: $(tail -3 "$tmp/w5.log")"
-[[ $(trials) == "0:PRUNED:False" ]] || fail "a trial above --max-error should be pruned: $(trials)"
+"$sws" sweep "${common[@]}" --out "$tmp/pruned" --trials 1 --max-error 0 >"$tmp/w5.log" 2>&1 || fail "worker 5: $(tail -3 "$tmp/w5.log")"
+[[ $(trials "$tmp/pruned") == "0:PRUNED:False" ]] || fail "a trial above --max-error should be pruned: $(trials "$tmp/pruned")"
 echo "PASS: a trial above --max-error is pruned at its first retraining epoch"

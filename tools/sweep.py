@@ -106,7 +106,7 @@ def preset_params(model, max_epochs):
 
 
 def write_json_atomically(path, value):
-    tmp = f"{path}.tmp-{os.getpid()}"
+    tmp = f"{path}.tmp-{socket.gethostname()}-{os.getpid()}"
     with open(tmp, "w") as f:
         json.dump(value, f, indent=1)
     os.replace(tmp, path)
@@ -118,16 +118,32 @@ def write_heartbeat(folder):
 
 
 class Heartbeat:
-    """Rewrites FOLDER/worker.json every `every` seconds while a trial runs."""
+    """Rewrites FOLDER/worker.json every `every` seconds while a trial runs. If another worker
+    has taken the trial over meanwhile (this one was paused past --stale-seconds), it stops the
+    trial's process instead, so that two never write one folder."""
 
     def __init__(self, folder, every):
         self.folder, self.every, self.stop = folder, every, threading.Event()
+        self.proc, self.lost = None, False
         write_heartbeat(folder)
         self.thread = threading.Thread(target=self.loop, daemon=True)
         self.thread.start()
 
+    def ours(self):
+        try:
+            with open(os.path.join(self.folder, "worker.json")) as f:
+                w = json.load(f)
+            return w["host"] == socket.gethostname() and w["pid"] == os.getpid()
+        except (OSError, ValueError, KeyError):
+            return False
+
     def loop(self):
         while not self.stop.wait(self.every):
+            if not self.ours():
+                self.lost = True
+                if self.proc is not None:
+                    self.proc.terminate()
+                return
             write_heartbeat(self.folder)
 
     def close(self):
@@ -145,9 +161,19 @@ class Sweep:
             storage = optuna.storages.JournalStorage(optuna.storages.JournalFileStorage(storage[len("journal:"):]))
         sampler = optuna.samplers.TPESampler(seed=args.seed, n_startup_trials=args.startup_trials)
         # Workers started together would race to create the tables and the study: one at a time.
+        name = args.study or f"sws-{args.model}"
         with open(os.path.join(self.out, "study.lock"), "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            self.study = optuna.create_study(study_name=args.study or f"sws-{args.model}", storage=storage,
+            # One study per folder: its trials/NNNN are that study's trial numbers.
+            owner = os.path.join(self.out, "study.json")
+            if os.path.exists(owner):
+                with open(owner) as f:
+                    held = json.load(f)["study"]
+                if held != name:
+                    sys.exit(f"sws sweep: {self.out} holds study '{held}', not '{name}': give another --out")
+            else:
+                write_json_atomically(owner, {"study": name, "model": args.model})
+            self.study = optuna.create_study(study_name=name, storage=storage,
                                              directions=["minimize", "minimize"], sampler=sampler,
                                              load_if_exists=True)
             preset = preset_params(args.model, args.max_retrain_epochs)
@@ -155,10 +181,16 @@ class Sweep:
                 self.study.enqueue_trial(preset)
         self.pretrained = os.path.join(self.out, "pretrained", "model.safetensors")
 
-    def sws(self, *argv, threads=None):
-        return [self.args.sws, *argv, "--model", self.args.model, "--data", self.args.data,
-                "--threads", str(threads or self.args.threads), "--seed", str(self.args.run_seed)] + \
-               (["--train-limit", str(self.args.train_limit)] if self.args.train_limit else [])
+    def base(self):
+        """The arguments every run of this worker shares (a trial keeps its own: run.json)."""
+        return {"data": self.args.data, "threads": self.args.threads, "run_seed": self.args.run_seed,
+                "train_limit": self.args.train_limit}
+
+    def sws(self, *argv, base=None):
+        b = base or self.base()
+        return [self.args.sws, *argv, "--model", self.args.model, "--data", b["data"],
+                "--threads", str(b["threads"]), "--seed", str(b["run_seed"])] + \
+               (["--train-limit", str(b["train_limit"])] if b["train_limit"] else [])
 
     def pretrain(self):
         """One pretraining for the whole study; concurrent workers wait for the first one's."""
@@ -184,24 +216,27 @@ class Sweep:
         os.makedirs(folder, exist_ok=True)
         beat = Heartbeat(folder, self.args.heartbeat)
         try:
-            write_json_atomically(os.path.join(folder, "flags.json"), flags)
-            # A trial keeps the thread count it started with: its checkpoints hold the bits of that
-            # count, and `sws run --resume` refuses another.
-            threads = self.args.threads
-            run_json = os.path.join(folder, "run.json")
-            if resume and os.path.exists(run_json):
+            # A resumed trial keeps its flags and the arguments it started with (threads, data, seed,
+            # image limit): its checkpoints hold their bits, and `sws run --resume` refuses others.
+            run_json, flags_json = os.path.join(folder, "run.json"), os.path.join(folder, "flags.json")
+            base = self.base()
+            if resume and os.path.exists(run_json) and os.path.exists(flags_json):
                 with open(run_json) as f:
-                    threads = json.load(f)["threads"]
+                    base = json.load(f)
+                with open(flags_json) as f:
+                    flags = json.load(f)
             else:
-                write_json_atomically(run_json, {"threads": threads})
+                write_json_atomically(run_json, base)
+                write_json_atomically(flags_json, flags)
             cmd = self.sws("run", "--from-pretrained", self.pretrained, "--out", os.path.join(folder, "run"),
-                           "--no-figures", "--no-test", threads=threads) + flags + (["--resume"] if resume else [])
+                           "--no-figures", "--no-test", base=base) + flags + (["--resume"] if resume else [])
             started = time.time()
             with open(os.path.join(folder, "log.txt"), "a") as log:
                 log.write(("\n== resumed by " if resume else "== ") + f"{socket.gethostname()}:{os.getpid()}: "
                           + " ".join(cmd) + "\n")
                 log.flush()
                 proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                beat.proc = proc
                 pruned_at = None
                 for line in proc.stdout:
                     log.write(line)
@@ -216,8 +251,11 @@ class Sweep:
                 proc.returncode = os.waitstatus_to_exitcode(status)
             attrs = {"seconds": time.time() - started, "cpu_seconds": usage.ru_utime + usage.ru_stime,
                      "exit": proc.returncode, "resumed": resume}
-            attrs["cpu_seconds"] += self.previous_cpu(folder)
+            if resume:
+                attrs["cpu_seconds"] += self.previous_cpu(folder)
             write_json_atomically(os.path.join(folder, "cpu.json"), {"cpu_seconds": attrs["cpu_seconds"]})
+            if beat.lost:
+                return "taken over by another worker after a pause; left to it"
             trial = optuna.trial.Trial(self.study, trial_id)
             if pruned_at is not None:
                 attrs["pruned_at_epoch"] = pruned_at
@@ -246,6 +284,14 @@ class Sweep:
         finally:
             beat.close()
 
+    def fail_if_running(self, number):
+        for t in self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+            if t.number == number:
+                try:
+                    self.study.tell(number, state=TrialState.FAIL)
+                except Exception:  # finished by another worker meanwhile
+                    pass
+
     @staticmethod
     def previous_cpu(folder):
         try:
@@ -257,6 +303,11 @@ class Sweep:
     def claim_stale(self):
         """A RUNNING trial whose worker stopped beating, claimed by this worker, and whether its
         folder survived (then it resumes; else it starts again); (None, False) if none."""
+        with open(os.path.join(self.out, "study.lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # checking a heartbeat's age and renaming it: one worker at a time
+            return self.claim_stale_locked()
+
+    def claim_stale_locked(self):
         for t in self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
             folder = self.trial_dir(t.number)
             beat = os.path.join(folder, "worker.json")
@@ -270,9 +321,13 @@ class Sweep:
                     continue
                 return t, False
             try:
-                if time.time() - os.path.getmtime(beat) < self.args.stale_seconds:
+                # No worker.json: a claimer died before its first beat; the rename dated the folder.
+                last = os.path.getmtime(beat if os.path.exists(beat) else folder)
+                if time.time() - last < self.args.stale_seconds:
                     continue
-                os.rename(beat, f"{beat}.stale-{socket.gethostname()}-{os.getpid()}")  # only one rename succeeds
+                if os.path.exists(beat):
+                    os.rename(beat, f"{beat}.stale-{socket.gethostname()}-{os.getpid()}")
+                write_heartbeat(folder)  # ours now, before the lock is released
             except OSError:
                 continue
             return t, os.path.isdir(os.path.join(folder, "run"))
@@ -296,16 +351,20 @@ class Sweep:
         while True:
             stale, resume = self.claim_stale()
             if stale is not None:
-                flags = suggest_flags(optuna.trial.FixedTrial(stale.params), self.args.max_retrain_epochs)
-                outcome = self.run_trial(stale.number, stale._trial_id, flags, resume=resume)
-                print(f"trial {stale.number} ({'resumed' if resume else 'restarted'}): {outcome}", flush=True)
+                number, trial_id, label = stale.number, stale._trial_id, " (resumed)" if resume else " (restarted)"
+                make_flags = lambda: suggest_flags(optuna.trial.FixedTrial(stale.params), self.args.max_retrain_epochs)
             else:
                 trial = self.ask()
                 if trial is None:
                     break
-                flags = suggest_flags(trial, self.args.max_retrain_epochs)
-                outcome = self.run_trial(trial.number, trial._trial_id, flags, resume=False)
-                print(f"trial {trial.number}: {outcome}", flush=True)
+                number, trial_id, label, resume = trial.number, trial._trial_id, "", False
+                make_flags = lambda: suggest_flags(trial, self.args.max_retrain_epochs)
+            try:
+                outcome = self.run_trial(number, trial_id, make_flags(), resume=resume)
+            except Exception as e:  # a trial that cannot be run or read is FAILED, not left RUNNING
+                outcome = f"error: {type(e).__name__}: {e}"
+                self.fail_if_running(number)
+            print(f"trial {number}{label}: {outcome}", flush=True)
             self.export()
         self.export()
 
@@ -327,7 +386,7 @@ class Sweep:
                                "cpu_seconds": trials_cpu + pretrain_cpu, "trials_cpu_seconds": trials_cpu,
                                "pretrain_cpu_seconds": pretrain_cpu})
         keys = sorted({k for r in rows for k in r if k != "params"}) + sorted({k for r in rows for k in r["params"]})
-        tmp = os.path.join(self.out, f"trials.csv.tmp-{os.getpid()}")
+        tmp = os.path.join(self.out, f"trials.csv.tmp-{socket.gethostname()}-{os.getpid()}")
         with open(tmp, "w", newline="") as f:
             w = csv.writer(f)
             w.writerow(keys)
@@ -342,7 +401,7 @@ def main(argv):
     p.add_argument("--model", default="lenet5")
     p.add_argument("--data", default="data/mnist")
     p.add_argument("--out", required=True, help="the sweep's folder (pretrained/, trials/, trials.json, study.db)")
-    p.add_argument("--trials", type=int, default=100, help="stop once the study holds this many finished trials")
+    p.add_argument("--trials", type=int, default=100, help="stop once the study holds this many trials (any state, running ones included)")
     p.add_argument("--storage", help="a database URL, or journal:PATH (default sqlite:///OUT/study.db)")
     p.add_argument("--study", help="study name (default sws-MODEL)")
     p.add_argument("--threads", type=int, default=2, help="threads per trial")
