@@ -11,9 +11,13 @@ trap 'rm -rf "$tmp"' EXIT
 cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
 for f in include/sws/core/tensor.h include/sws/compress/gaussian_mixture_prior.h include/sws/compress/pipeline.h \
          include/sws/optim/training_loop.h include/sws/optim/console_observer.h lib/libsws.a \
-         lib/cmake/sws/swsConfig.cmake bin/sws; do
+         lib/cmake/sws/swsConfig.cmake bin/sws share/sws/sweep.py; do
   [[ -e $tmp/prefix/$f ]] || { echo "FAIL: install lacks $f"; exit 1; }
 done
+# The installed sws sweep runs the installed driver (where Debian's optuna is there to run it).
+if /usr/bin/python3 -c "import optuna" 2>/dev/null; then
+  "$tmp/prefix/bin/sws" sweep --help | grep -q "usage: sws sweep" || { echo "FAIL: the installed sws sweep"; exit 1; }
+fi
 for example in custom_model custom_op; do
   cmake -S "$root/examples/$example" -B "$tmp/$example" -DCMAKE_PREFIX_PATH="$tmp/prefix" \
     -DCMAKE_BUILD_TYPE=Release >/dev/null
