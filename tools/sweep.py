@@ -159,7 +159,11 @@ class Sweep:
         storage = args.storage or f"sqlite:///{os.path.join(self.out, 'study.db')}"
         if storage.startswith("journal:"):
             storage = optuna.storages.JournalStorage(optuna.storages.JournalFileStorage(storage[len("journal:"):]))
-        sampler = optuna.samplers.TPESampler(seed=args.seed, n_startup_trials=args.startup_trials)
+        # A constraint steers the sampler away from trials whose quantised model lost everything
+        # (a tiny file at 50% error is on the front, and useless): feasible when the validation
+        # error is within --max-error.
+        sampler = optuna.samplers.TPESampler(seed=args.seed, n_startup_trials=args.startup_trials,
+                                             constraints_func=lambda t: t.user_attrs.get("constraint", [0.0]))
         # Workers started together would race to create the tables and the study: one at a time.
         name = args.study or f"sws-{args.model}"
         with open(os.path.join(self.out, "study.lock"), "w") as lock:
@@ -272,6 +276,7 @@ class Sweep:
                 m = json.load(f)
             error = 1.0 - m["quantized"]["validation_accuracy"]
             size = m["compression"]["file_bytes"]
+            attrs["constraint"] = [error - self.args.max_error]  # <= 0: feasible
             attrs.update({"status": m.get("status", "ok"),
                           "retrained_validation_error": 1.0 - m["retrained"]["validation_accuracy"],
                           "nonzero_fraction": m["quantized"]["nonzero_fraction"],
@@ -406,7 +411,8 @@ def main(argv):
     p.add_argument("--study", help="study name (default sws-MODEL)")
     p.add_argument("--threads", type=int, default=2, help="threads per trial")
     p.add_argument("--max-error", type=float, default=0.05,
-                   help="stop (prune) a trial whose unquantised validation error exceeds this at any retraining epoch")
+                   help="stop (prune) a trial whose unquantised validation error exceeds this at any retraining "
+                        "epoch; a finished trial whose quantised error exceeds it is infeasible for the sampler")
     p.add_argument("--max-retrain-epochs", type=int, default=40, help="the longest planned retraining a trial may draw")
     p.add_argument("--pretrain-epochs", type=int, help="the shared pretraining's epochs (default: the model's preset)")
     p.add_argument("--train-limit", type=int, help="proxy trials: only the first N training images")
