@@ -1,5 +1,9 @@
 #!/usr/bin/python3
-"""Each mechanism with and without, on a study's front (issue 16, point 4).
+"""A study's front, and each mechanism with and without on it (issue 16, point 4).
+
+Prints the study's trials by state, its total CPU time, the Pareto front of the completed trials
+that passed their quantisation check (validation error against model.sws bytes), then the table
+below.
 
 For every categorical setting of the search space (removing dead units, pruning by validation,
 learned pi_0, the retraining rule, tau's warm-up), splits the completed trials of a sweep's
@@ -26,8 +30,19 @@ def main():
     bounds = [float(b) for b in args.bounds.split(",")]
     study = json.load(open(args.trials_json))
     done = [t for t in study["trials"] if t["state"] == "COMPLETE" and t["file_bytes"] is not None]
-    print(f"{study['study']}: {len(done)} completed trials of {len(study['trials'])}; "
-          f"CPU {study.get('cpu_seconds', 0) / 3600:.2f} h")
+    states = {}
+    for t in study["trials"]:
+        states[t["state"]] = states.get(t["state"], 0) + 1
+    passed = [t for t in done if t.get("status") == "ok"]
+    print(f"{study['study']}: {len(study['trials'])} trials {states}; {len(passed)} of the {len(done)} completed "
+          f"passed their quantisation check; CPU {study.get('cpu_seconds', 0) / 3600:.2f} h")
+    best = float("inf")
+    for t in sorted(passed, key=lambda t: (t["file_bytes"], t["validation_error"])):
+        if t["validation_error"] < best:
+            best = t["validation_error"]
+            print(f"front: trial {t['number']}: {100 * best:.2f}% validation error, {int(t['file_bytes']):,} B, "
+                  f"{100 * t.get('nonzero_fraction', 0):.2f}% non-zero, {t.get('file_rate', 0):.0f}x, "
+                  f"{t.get('epochs_run')} epochs")
     header = "| setting | value | trials | " + " | ".join(f"smallest file at <= {100 * b:g}% error" for b in bounds) + " |"
     print(header)
     print("|" + "---|" * (3 + len(bounds)))

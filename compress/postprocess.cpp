@@ -59,7 +59,6 @@ PostprocessResult postprocess(Module& model, const GaussianMixturePrior& prior, 
   if (settings.prune_budget) {
     SWS_CHECK(!run.evaluations.empty(), "--prune-budget decides on a validation set: give the stage one");
     const ValidationPruningResult p = prune_by_validation(model, *run.evaluations.front().second, *settings.prune_budget);
-    r.weights_pruned = p.weights_zeroed;
     pruning = p.to_json(*settings.prune_budget);
     if (run.observer.on_note) {
       char line[200];

@@ -35,7 +35,6 @@ nlohmann::json to_json(const PostprocessSettings& settings);
 struct PostprocessResult {
   double accuracy_before = 0, accuracy_after = 0;  // the first evaluation's accuracy (0 without one)
   int64_t components_merged = 0;                    // learned components minus those left after merging
-  int64_t weights_pruned = 0;                       // by validation-guided pruning (0 when off)
   double nonzero_fraction = 0, seconds = 0;  // of all parameters; the stage's time
   int64_t distinct_values = 0;  // distinct non-zero values over the whole model
   PaperAccount account;         // the paper's accounting (compress/paper_accounting.h)

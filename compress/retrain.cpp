@@ -132,13 +132,11 @@ RetrainResult retrain(Module& model, const RetrainSettings& s, const SnapSetting
   loop.set_initial_history(initial);
   const nlohmann::json& rule_state = loop.history();
   // A fixed pi_0 is the constant eta = logit(pi_0): set it from the rule's state (after a resume too).
-  double pi0_in_prior = s.prior.pi_zero;
-  loop.before_step = [&](const TrainingStep&) {
+  auto apply_rule_pi0 = [&] {
     const double pi0 = rule_state.at("pi0").get<double>();
-    if (s.prior.learn_pi_zero || pi0 == pi0_in_prior) return;
-    prior->set_pi_zero(pi0);
-    pi0_in_prior = pi0;
+    if (!s.prior.learn_pi_zero && pi0 != prior->options().pi_zero) prior->set_pi_zero(pi0);
   };
+  loop.before_step = [&](const TrainingStep&) { apply_rule_pi0(); };
   // tau warm-up: linear from tau / warmup to tau over the first epochs; then the rule's scale.
   auto tau_of = [&](int64_t epoch) {
     const double warm = s.tau_warmup_epochs > 0 ? std::min(1.0, double(epoch) / s.tau_warmup_epochs) : 1.0;
@@ -178,9 +176,7 @@ RetrainResult retrain(Module& model, const RetrainSettings& s, const SnapSetting
     const Tensor loss = add(ce, mul_scalar(complexity, tau_of(step.epoch) / n));
     return StepLoss{loss, {{"cross_entropy", ce}, {"complexity", complexity, false}}};
   });
-  // A resume after the last epoch runs no step: the rule's pi_0 is set here too.
-  const double final_pi0 = history.at("pi0").get<double>();
-  if (!s.prior.learn_pi_zero && final_pi0 != pi0_in_prior) prior->set_pi_zero(final_pi0);
+  apply_rule_pi0();  // a resume after the last epoch runs no step
   RetrainResult r;
   r.prior = prior;
   const nlohmann::json last = loop.last_record();

@@ -125,20 +125,20 @@ void draw_epoch_frame(const std::string& run_dir, int64_t epoch, int64_t epochs,
   plot::write_png(plot::histogram_chart(h, o).canvas, frame_path(run_dir, epoch));
 }
 
+nlohmann::json read_json_file(const std::string& path) {
+  const std::vector<uint8_t> bytes = read_whole_file(path, 512u << 20);
+  try {
+    return nlohmann::json::parse(bytes.begin(), bytes.end());
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(path + ": " + e.what());
+  }
+}
+
 double draw_run_figures(const std::string& run_dir, bool frames) {
   const auto start = std::chrono::steady_clock::now();
   const std::string figures = run_dir + "/figures";
   std::filesystem::create_directories(figures);
-  const auto read_text = [](const std::string& path) {
-    const std::vector<uint8_t> bytes = read_whole_file(path, 512u << 20);
-    return std::string(bytes.begin(), bytes.end());
-  };
-  nlohmann::json metrics;
-  try {
-    metrics = nlohmann::json::parse(read_text(run_dir + "/metrics.json"));
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(run_dir + "/metrics.json: " + e.what());
-  }
+  const nlohmann::json metrics = read_json_file(run_dir + "/metrics.json");
   SWS_CHECK(metrics.contains("retrained") && metrics.contains("quantized"),
             run_dir + "/metrics.json is not from a finished `sws run` (no retrained/quantized results)");
   const std::string model = metrics.value("model", std::string("model"));

@@ -33,6 +33,10 @@ double histogram_limit(const std::vector<Tensor>& pretrained);
 void draw_epoch_frame(const std::string& run_dir, int64_t epoch, int64_t epochs, const std::string& model,
                       const nlohmann::json& histogram, const nlohmann::json& prior_snapshot);
 
+// The JSON file at `path` (a run's metrics.json, a sweep's trials.json), parsed. Throws
+// sws::Error naming the file if it is missing, over 512 MiB or malformed.
+nlohmann::json read_json_file(const std::string& path);
+
 // Draws every figure of a finished run from RUN_DIR's checkpoints and metrics.json: the five
 // PNGs, the frames (when `frames`) and retraining.gif. Returns the seconds it took.
 double draw_run_figures(const std::string& run_dir, bool frames);

@@ -7,18 +7,13 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
-#include "core/atomic_file.h"
+#include "tools/figures.h"
 #include "tools/plot/pareto_chart.h"
 #include "tools/plot/png.h"
 
 namespace sws {
 
 namespace {
-
-std::string read_text_file(const std::string& path) {
-  const std::vector<uint8_t> bytes = read_whole_file(path, 64u << 20);
-  return std::string(bytes.begin(), bytes.end());
-}
 
 // Published results on the two nets (issue 16's tables). Sizes are the real files where the
 // paper reports one; where it reports only a rate by the paper's accounting, the size that rate
@@ -44,12 +39,7 @@ std::vector<plot::ParetoPoint> published(const std::string& model) {
 }  // namespace
 
 int draw_sweep_figure(const std::string& dir) {
-  nlohmann::json trials;
-  try {
-    trials = nlohmann::json::parse(read_text_file(dir + "/trials.json"));
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(dir + "/trials.json: malformed: " + e.what());
-  }
+  const nlohmann::json trials = read_json_file(dir + "/trials.json");
   plot::ParetoSeries ok{"trial (validation error)", {}, plot::colors::blue, 3.0, 0.6f, false};
   plot::ParetoSeries failed{"trial that failed its quantisation check (exit 3)", {}, plot::colors::orange, 3.0, 0.6f, false};
   for (const auto& t : trials.at("trials")) {
@@ -65,7 +55,7 @@ int draw_sweep_figure(const std::string& dir) {
   if (!paper.points.empty()) series.push_back(paper);
   if (std::filesystem::exists(dir + "/chosen.json")) {
     plot::ParetoSeries chosen{"chosen presets (test error)", {}, plot::colors::bluish_green, 5.0, 1.f, true};
-    for (const auto& c : nlohmann::json::parse(read_text_file(dir + "/chosen.json")))
+    for (const auto& c : read_json_file(dir + "/chosen.json"))
       chosen.points.push_back({c.at("file_bytes").get<double>(), 100 * c.at("test_error").get<double>(),
                                c.at("label").get<std::string>()});
     series.push_back(chosen);

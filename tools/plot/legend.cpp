@@ -142,4 +142,14 @@ Rect draw_legend_rows(Canvas& canvas, Rect strip, const std::vector<LegendEntry>
   return used;
 }
 
+Axes axes_with_legend_rows(Rect outer, AxesSpec spec, const std::vector<LegendEntry>& entries, float text_size) {
+  spec.header_height = legend_rows_height(entries, text_size, outer.width());
+  Axes axes(outer, spec);
+  if (int need = legend_rows_height(entries, text_size, axes.header_area().width()); need != spec.header_height) {
+    spec.header_height = need;
+    axes = Axes(outer, spec);
+  }
+  return axes;
+}
+
 }  // namespace sws::plot

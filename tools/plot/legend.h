@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "tools/plot/axes.h"
 #include "tools/plot/canvas.h"
 
 namespace sws::plot {
@@ -24,6 +25,11 @@ Rect draw_legend(Canvas& canvas, Rect area, Corner corner, const std::vector<Leg
 // The height draw_legend_rows needs for `entries` within `width` pixels: what to ask of
 // AxesSpec::header_height.
 int legend_rows_height(const std::vector<LegendEntry>& entries, float text_size, int width);
+
+// Axes on `outer` with a header strip tall enough for `entries` as legend rows (draw them with
+// draw_legend_rows into header_area()): laid out twice if need be, since how many rows the
+// entries take depends on the plot's width, which depends on the margins.
+Axes axes_with_legend_rows(Rect outer, AxesSpec spec, const std::vector<LegendEntry>& entries, float text_size);
 
 // Draws the entries side by side, unboxed, wrapping onto further rows where the strip's width
 // runs out, each row centred in `strip` (a chart's header, between title and plot). Returns the

@@ -36,12 +36,7 @@ LineChart line_chart(const std::vector<LineSeries>& series, const LineChartOptio
   for (const LineSeries& s : series) legend.push_back({s.name, s.color, LegendEntry::Swatch::line});
 
   Canvas canvas(o.width, o.height);
-  spec.header_height = legend_rows_height(legend, legend_size, o.width);
-  Axes axes(canvas.bounds(), spec);
-  if (int need = legend_rows_height(legend, legend_size, axes.header_area().width()); need != spec.header_height) {
-    spec.header_height = need;
-    axes = Axes(canvas.bounds(), spec);
-  }
+  const Axes axes = axes_with_legend_rows(canvas.bounds(), spec, legend, legend_size);
   axes.draw_grid(canvas);
   axes.clip_to_plot(canvas);
   for (const LineSeries& s : series) {

@@ -46,12 +46,7 @@ ParetoChart pareto_chart(const std::vector<ParetoSeries>& series, size_t front_o
   legend.push_back({"Pareto front of the trials", colors::black, LegendEntry::Swatch::line});
 
   Canvas canvas(o.width, o.height);
-  spec.header_height = legend_rows_height(legend, legend_size, o.width);
-  Axes axes(canvas.bounds(), spec);
-  if (int need = legend_rows_height(legend, legend_size, axes.header_area().width()); need != spec.header_height) {
-    spec.header_height = need;
-    axes = Axes(canvas.bounds(), spec);
-  }
+  const Axes axes = axes_with_legend_rows(canvas.bounds(), spec, legend, legend_size);
   axes.draw_grid(canvas, true);
   axes.clip_to_plot(canvas);
   std::vector<ParetoPoint> pooled;

@@ -52,14 +52,7 @@ TrajectoryChart trajectory_chart(const std::vector<double>& epochs,
   legend.push_back({"lines: means, bands: \u00b1 2\u03c3", colors::grey});
 
   Canvas canvas(o.width, o.height);
-  // Laid out twice if need be: how many legend rows fit depends on the plot's width.
-  spec.header_height = legend_rows_height(legend, legend_size, o.width);
-  Axes axes(canvas.bounds(), spec);
-  if (int need = legend_rows_height(legend, legend_size, axes.header_area().width());
-      need != spec.header_height) {
-    spec.header_height = need;
-    axes = Axes(canvas.bounds(), spec);
-  }
+  const Axes axes = axes_with_legend_rows(canvas.bounds(), spec, legend, legend_size);
   axes.draw_grid(canvas);
   axes.clip_to_plot(canvas);
   // Bands first, all of them, so that no band hides another component's mean line.
