@@ -8,7 +8,9 @@
 #     model.sws is bit-identical to an uninterrupted run with the same flags;
 #  3. a second study in the same folder is refused, and the pruning rule stops a trial whose
 #     unquantised validation error exceeds --max-error;
-# and `sws plot` draws the sweep folder's pareto.png from its trials.json.
+# and `sws plot` draws the sweep folder's pareto.png from its trials.json;
+#  4. bench/choose_point.py picks by its rule, and bench/ablate.py repeats a trial bit for bit
+#     before switching each mechanism.
 # Skipped (77) where /usr/bin/python3 has no optuna (scripts/install-deps.sh installs it).
 #   tests/sweep_test.sh SWS MNIST_DIR
 set -uo pipefail
@@ -75,3 +77,32 @@ echo "PASS: a second study in the same folder is refused"
 "$sws" sweep "${common[@]}" --out "$tmp/pruned" --trials 1 --max-error 0 >"$tmp/w5.log" 2>&1 || fail "worker 5: $(tail -3 "$tmp/w5.log")"
 [[ $(trials "$tmp/pruned") == "0:PRUNED:False" ]] || fail "a trial above --max-error should be pruned: $(trials "$tmp/pruned")"
 echo "PASS: a trial above --max-error is pruned at its first retraining epoch"
+
+# 4. The bench scripts on this study. bench/choose_point.py: the smallest file among the passed
+# trials within both bounds (ties: lower error, then lower number).
+root=$(cd "$(dirname "$0")/.." && pwd)
+/usr/bin/python3 - "$tmp/sw/trials.json" "$tmp/pick.json" <<'PY' || fail "building the selection's input"
+import json, sys
+study = json.load(open(sys.argv[1]))
+params = study["trials"][0]["params"]
+rows = [(0, "COMPLETE", "ok", .017, .02, 7000), (1, "COMPLETE", "ok", .015, .02, 6500),
+        (2, "COMPLETE", "quantization_failure", .010, .01, 3000), (3, "COMPLETE", "ok", .019, .02, 5000),
+        (4, "COMPLETE", "ok", .016, .05, 6000), (5, "PRUNED", None, None, None, None),
+        (6, "COMPLETE", "ok", .015, .02, 6500), (7, "COMPLETE", "ok", .016, .02, 6500)]
+trials = [{"number": n, "state": s, "status": st, "validation_error": e, "nonzero_fraction": z, "file_bytes": b,
+           "epochs_run": 2, "params": params} for n, s, st, e, z, b in rows]
+json.dump({"study": "pick", "trials": trials}, open(sys.argv[2], "w"))
+PY
+out=$(/usr/bin/python3 "$root/bench/choose_point.py" "$tmp/pick.json" --max-error 0.018 --max-nonzero 0.043) \
+  || fail "choose_point: $out"
+[[ $out == "pick: trial 1: 1.50% validation error, 6,500 B"* ]] || fail "choose_point should pick trial 1: $out"
+[[ $out == *"--tau "* ]] || fail "choose_point should print the trial's flags: $out"
+/usr/bin/python3 "$root/bench/choose_point.py" "$tmp/pick.json" --max-error 0.001 >/dev/null && fail "no trial within 0.1% error"
+echo "PASS: bench/choose_point.py picks the smallest passed trial within the bounds"
+# bench/ablate.py: each mechanism switched at trial 6; its unswitched run repeats trial 6 bit for bit.
+SWS_BINARY=$sws /usr/bin/python3 "$root/bench/ablate.py" "$tmp/sw" 6 --out "$tmp/abl" --seeds 1 >"$tmp/abl.log" 2>&1 \
+  || fail "ablate: $(tail -5 "$tmp/abl.log")"
+variants=$(/usr/bin/python3 -c "import json,sys; print(len({r['variant'] for r in json.load(open(sys.argv[1]))['runs']}))" "$tmp/abl/ablation.json")
+(( variants >= 6 )) || fail "ablate should run at least 6 variants, ran $variants"
+cmp -s "$tmp/sw/trials/0006/run/$file" "$tmp/abl/as-chosen-seed1/$file" || fail "ablate's unswitched run differs from trial 6"
+echo "PASS: bench/ablate.py ran $variants variants at trial 6; the unswitched one is bit-identical to the trial"

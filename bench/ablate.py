@@ -1,0 +1,128 @@
+#!/usr/bin/python3
+"""Each mechanism with and without, at one point of a sweep's front (issue 16, point 4).
+
+The sweep's own per-mechanism comparison (bench/sweep_compare.py) is unpaired: trials with a
+mechanism and trials without differ in everything else too. This takes one trial of a study (the
+point chosen from the front), switches one mechanism at a time (on -> off, or off -> on) with
+every other parameter kept, and retrains from the study's shared pretrained checkpoint with
+several data-order seeds, the test set off and the data, image limit and thread count the trial
+ran with (its run.json), as in the sweep: with the trial's own seed the first variant repeats
+the trial bit for bit. Resumable: a finished run (DIR/VARIANT-seedN/metrics.json) is read, not
+run again.
+
+  /usr/bin/python3 bench/ablate.py SWEEP_DIR TRIAL --out DIR [--seeds 1 2]
+
+Prints, per variant, the median validation error and file bytes over the seeds and their change
+from the trial's own parameters; DIR/ablation.json holds every run.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tools"))
+import optuna  # noqa: E402
+from sweep import suggest_flags, write_json_atomically  # noqa: E402
+
+
+def variants(params):
+    """(name, params) for the trial's own point and each mechanism switched."""
+    out = [("as chosen", dict(params))]
+
+    def switched(name, **change):
+        p = dict(params)
+        p.update(change)
+        out.append((name, p))
+
+    if params["learn_pi0"]:
+        switched("pi_0 fixed (no Beta prior)", learn_pi0=False)
+    else:
+        switched("pi_0 learned, Beta c=10", learn_pi0=True, pi0_concentration_per_weight=10.0)
+    if params["tau_warmup_fraction"] > 0:
+        switched("no tau warm-up", tau_warmup_fraction=0.0)
+    else:
+        switched("tau warm-up 0.25", tau_warmup_fraction=0.25)
+    if params["tau_growth"] > 1.0:
+        switched("no tau growth", tau_growth=1.0)
+    switched("dead units kept" if params["remove_dead_units"] else "dead units removed",
+             remove_dead_units=not params["remove_dead_units"])
+    if params["prune_by_validation"]:
+        switched("no pruning by validation", prune_by_validation=False)
+    else:
+        switched("pruning by validation 0.002", prune_by_validation=True, prune_budget=0.002)
+    switched("fixed epochs" if params["retrain_rule"] == "adaptive" else "adaptive rule",
+             retrain_rule="fixed" if params["retrain_rule"] == "adaptive" else "adaptive")
+    switched("no codebook fine-tuning" if params["finetune_epochs"] else "codebook fine-tuning 1",
+             finetune_epochs=0 if params["finetune_epochs"] else 1)
+    return out
+
+
+def flags_of(params):
+    return suggest_flags(optuna.trial.FixedTrial(params), params["retrain_epochs"])
+
+
+def slug(name):
+    return "".join(c if c.isalnum() else "-" for c in name).strip("-")
+
+
+def main(argv):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("sweep")
+    p.add_argument("trial", type=int)
+    p.add_argument("--out", required=True)
+    p.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
+    p.add_argument("--threads", type=int, help="threads per run (default: the trial's)")
+    p.add_argument("--sws", default=os.environ.get("SWS_BINARY", "sws"))
+    args = p.parse_args(argv)
+    with open(os.path.join(args.sweep, "trials.json")) as f:
+        study = json.load(f)
+    trial = next(t for t in study["trials"] if t["number"] == args.trial)
+    pretrained = os.path.join(args.sweep, "pretrained", "model.safetensors")
+    with open(os.path.join(args.sweep, "trials", f"{args.trial:04d}", "run.json")) as f:
+        base = json.load(f)
+    threads = args.threads or base["threads"]
+    os.makedirs(args.out, exist_ok=True)
+    runs = []
+    for name, params in variants(trial["params"]):
+        for seed in args.seeds:
+            folder = os.path.join(args.out, f"{slug(name)}-seed{seed}")
+            metrics = os.path.join(folder, "metrics.json")
+            if not os.path.exists(metrics):
+                cmd = [args.sws, "run", "--from-pretrained", pretrained, "--out", folder, "--no-figures", "--no-test",
+                       "--model", study["model"], "--data", base["data"], "--threads", str(threads),
+                       "--seed", str(seed)] + \
+                      (["--train-limit", str(base["train_limit"])] if base.get("train_limit") else []) + flags_of(params)
+                print(" ".join(cmd), flush=True)
+                with open(folder + ".log", "w") as log:
+                    rc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT).returncode
+                if rc not in (0, 3):
+                    sys.exit(f"{name}, seed {seed}: exit {rc} (see {folder}.log)")
+            with open(metrics) as f:
+                m = json.load(f)
+            runs.append({"variant": name, "seed": seed, "params": params, "status": m.get("status", "ok"),
+                         "validation_error": 1.0 - m["quantized"]["validation_accuracy"],
+                         "file_bytes": m["compression"]["file_bytes"],
+                         "nonzero_fraction": m["quantized"]["nonzero_fraction"],
+                         "epochs_run": m["retrained"]["epochs_run"]})
+            write_json_atomically(os.path.join(args.out, "ablation.json"),
+                                  {"sweep": os.path.abspath(args.sweep), "trial": args.trial, "runs": runs})
+    base = [r for r in runs if r["variant"] == "as chosen"]
+    e0 = statistics.median(r["validation_error"] for r in base)
+    b0 = statistics.median(r["file_bytes"] for r in base)
+    print(f"\n{study['model']}, trial {args.trial}, seeds {args.seeds} (medians; validation split)")
+    print(f"{'variant':32} {'val. error':>10} {'change':>8} {'bytes':>7} {'change':>7} {'non-zero':>8}  exits")
+    for name, _ in variants(trial["params"]):
+        rs = [r for r in runs if r["variant"] == name]
+        e = statistics.median(r["validation_error"] for r in rs)
+        b = statistics.median(r["file_bytes"] for r in rs)
+        nz = statistics.median(r["nonzero_fraction"] for r in rs)
+        print(f"{name:32} {100 * e:9.2f}% {100 * (e - e0):+7.2f} {b:7.0f} {100 * (b / b0 - 1):+6.1f}% {100 * nz:7.2f}%  "
+              + ",".join(r["status"] for r in rs))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
