@@ -75,6 +75,8 @@ def main(argv):
     p.add_argument("--out", required=True)
     p.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
     p.add_argument("--threads", type=int, help="threads per run (default: the trial's)")
+    p.add_argument("--only", action="append", help="run only this variant (repeatable; 'as chosen': the trial's own "
+                                                   "parameters, to measure its spread over seeds)")
     p.add_argument("--sws", default=os.environ.get("SWS_BINARY", "sws"))
     args = p.parse_args(argv)
     with open(os.path.join(args.sweep, "trials.json")) as f:
@@ -86,7 +88,9 @@ def main(argv):
     threads = args.threads or base["threads"]
     os.makedirs(args.out, exist_ok=True)
     runs = []
-    for name, params in variants(trial["params"]):
+    # The unswitched point always runs: every change is measured from it.
+    chosen = [(n, p) for n, p in variants(trial["params"]) if not args.only or n in args.only or n == "as chosen"]
+    for name, params in chosen:
         for seed in args.seeds:
             folder = os.path.join(args.out, f"{slug(name)}-seed{seed}")
             metrics = os.path.join(folder, "metrics.json")
@@ -114,7 +118,7 @@ def main(argv):
     b0 = statistics.median(r["file_bytes"] for r in base)
     print(f"\n{study['model']}, trial {args.trial}, seeds {args.seeds} (medians; validation split)")
     print(f"{'variant':32} {'val. error':>10} {'change':>8} {'bytes':>7} {'change':>7} {'non-zero':>8}  exits")
-    for name, _ in variants(trial["params"]):
+    for name, _ in chosen:
         rs = [r for r in runs if r["variant"] == name]
         e = statistics.median(r["validation_error"] for r in rs)
         b = statistics.median(r["file_bytes"] for r in rs)

@@ -15,7 +15,30 @@ PipelineSettings preset_settings(const std::string& model) {
   // settle on the components (after 30, 28% still sit between them and quantisation costs 24
   // points). LeNet-5: tau = 0.015 rather than the paper's 0.005, which stops at 107x (README,
   // tau sweep). The tutorial's net: its own recipe (J = 16, pi_0 = 0.99, means over +-0.6).
-  if (model == "lenet300") s.retrain.epochs = 100;
+  // LeNet-300-100: the point bench/choose_point.py took from the issue-16 search's front on the
+  // validation split (bench/sweeps/lenet300, trial 83: the smallest file within 1.8% validation
+  // error and 4.3% non-zero, also by the median of three reruns): tau rising over the first 10
+  // of 40 planned epochs, pi_0 learned from 0.99926 under a Beta prior 47 x the weights strong,
+  // the adaptive rule, the search's learning rates and Gamma hyper-priors, dead units removed.
+  // The trial's values exactly: rounded to three digits the same run ended at 2.00% validation
+  // error instead of 1.80% (near the front's edge any perturbation moves a run by tenths).
+  // (Before the search: the paper's 100 epochs at tau 0.005, 12,351 bytes at 2.05% test error.)
+  if (model == "lenet300") {
+    s.retrain.epochs = 40;
+    s.retrain.tau = 0.03539329826149567;
+    s.retrain.tau_warmup_epochs = 10;
+    s.retrain.tau_growth = 1.1340740435473555;
+    s.retrain.lr_weights = 0.0014060143528970587, s.retrain.lr_means = 8.522835394950617e-05;
+    s.retrain.lr_log_precisions = 0.0012684688821661342, s.retrain.lr_mixing = 0.0038915137095189376;
+    PriorOptions& p = s.retrain.prior;
+    p.components = 17;
+    p.pi_zero = 0.9992586901622185;
+    p.learn_pi_zero = true;
+    p.pi_zero_concentration_per_weight = 47.27544317606819;
+    p.alpha_zero = 4108.358971759304, p.beta_zero = 2.5310644818483894;
+    p.alpha = 265.60953085065603, p.beta = 0.24820755689712168;
+    s.postprocess.remove_dead_units = true;
+  }
   if (lenet5) s.retrain.tau = 0.015;
   if (tutorial) {
     s.retrain.tau = 0.003;

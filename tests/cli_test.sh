@@ -219,5 +219,22 @@ expect "plot redraws the figures of a run" 0 "wrote .*figures" -- "$sws" plot "$
 figures_ok "$tmp/pipe/figures" && pass "plot redrew every figure" || fail "plot redrew every figure"
 expect "plot of a folder without a run is refused" 1 "metrics.json" -- "$sws" plot "$tmp/nope"
 
+# A preset's on/off settings can be switched off from the command line (sws sweep spells both
+# ways): LeNet-300-100's preset learns pi_0 and removes dead units. Its tau warm-up (10 of 40
+# epochs) keeps its share when --retrain-epochs changes the epochs: 1 of 4.
+settings() {  # learn_pi0, remove_dead_units and the tau warm-up as a run folder's metrics record them
+  /usr/bin/python3 -c "import json,sys; m=json.load(open(sys.argv[1])); r=m['retrained']['settings']
+print(r['learn_pi0'], m['quantized']['settings'].get('remove_dead_units', False), r['tau_warmup_epochs'])" "$1/metrics.json"
+}
+short=(--model lenet300 --pretrain-epochs 1 --retrain-epochs 4 --retrain-rule fixed --assign ml --max-drop 1
+       --train-limit 500 --test-limit 100 --no-figures --data "$data")
+"$sws" run "${short[@]}" --out "$tmp/l300" >/dev/null 2>&1
+[[ $(settings "$tmp/l300") == "True True 1" ]] && pass "the LeNet-300-100 preset learns pi_0, removes dead units, warms tau up over 1/4" \
+  || fail "the LeNet-300-100 preset learns pi_0, removes dead units, warms tau up over 1/4 (got $(settings "$tmp/l300"))"
+"$sws" run "${short[@]}" --from-pretrained "$tmp/l300/pretrained.safetensors" --fixed-pi0 --keep-dead-units \
+  --out "$tmp/l300-off" >/dev/null 2>&1
+[[ $(settings "$tmp/l300-off") == "False False 1" ]] && pass "--fixed-pi0 and --keep-dead-units switch them off" \
+  || fail "--fixed-pi0 and --keep-dead-units switch them off (got $(settings "$tmp/l300-off"))"
+
 echo "$failures failure(s)"
 exit $((failures > 0))

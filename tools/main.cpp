@@ -112,7 +112,8 @@ void add_retrain_flags(CLI::App* app, sws::RetrainSettings& r, const std::string
   app->add_option("--tau-warmup", r.tau_warmup_epochs, "epochs over which tau rises linearly")->capture_default_str();
   app->add_option("--components", p.components, "mixture components J, zero included")->capture_default_str();
   app->add_option("--pi0", p.pi_zero, "mixing proportion of the zero component")->capture_default_str();
-  app->add_flag("--learn-pi0", p.learn_pi_zero, "learn pi_0 (from --pi0) under a Beta hyper-prior");
+  app->add_flag("--learn-pi0,!--fixed-pi0", p.learn_pi_zero,
+                "learn pi_0 (from --pi0) under a Beta hyper-prior, or keep it fixed (default: the preset's)");
   app->add_option("--pi0-concentration", p.pi_zero_concentration,
                   "kappa of that Beta(1 + kappa pi0, 1 + kappa (1 - pi0)) hyper-prior")->capture_default_str();
   app->add_option("--pi0-concentration-per-weight", p.pi_zero_concentration_per_weight,
@@ -162,8 +163,9 @@ void add_postprocess_flags(CLI::App* app, sws::PipelineSettings& s, std::string&
   add_snap_flags(app, q.snap, rule);
   app->add_option("--prune-budget", q.prune_budget, "after assignment, zero (tensor, value) groups, smallest first, "
                   "while the validation accuracy stays within this (0.002 = 0.2 points; unset: off)");
-  app->add_flag("--remove-dead-units", q.remove_dead_units, "then zero units nobody reads and the weights that read "
-                "units whose constant output is 0 (exact; compress/dead_units.h)");
+  app->add_flag("--remove-dead-units,!--keep-dead-units", q.remove_dead_units,
+                "then zero units nobody reads and the weights that read units whose constant output is 0 (exact; "
+                "compress/dead_units.h), or keep them (default: the preset's)");
   app->add_option("--finetune-epochs", q.finetune.epochs,
                   "then fine-tune the shared values for N epochs, assignments fixed (0: off)")->capture_default_str();
   app->add_option("--finetune-batch", q.finetune.batch, "images per step of that fine-tuning")->capture_default_str();
@@ -184,6 +186,14 @@ constexpr int kExitQuantizationFailed = 3;
 constexpr const char* kPresets =
     "Presets (the values before any flag): compress/presets.h; `sws run --model M --help` shows M's.";
 
+// A preset's tau warm-up is a share of its planned epochs (LeNet-300-100: 10 of 40): when the
+// command line changes the epochs and not the warm-up, the warm-up keeps its share.
+void keep_warmup_share(const CLI::App* command, const std::string& epochs_flag, sws::RetrainSettings& r,
+                       const sws::RetrainSettings& preset) {
+  if (command->count(epochs_flag) == 0 || command->count("--tau-warmup") > 0 || preset.tau_warmup_epochs == 0) return;
+  r.tau_warmup_epochs = preset.tau_warmup_epochs * r.epochs / preset.epochs;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -195,6 +205,7 @@ int main(int argc, char** argv) {
   // Every flag starts from the named model's preset; an unknown name is refused by CLI11 below.
   sws::PipelineSettings settings =
       sws::preset_settings(sws::model_name_problem(named_model).empty() ? named_model : "lenet5");
+  const sws::RetrainSettings preset_retrain = settings.retrain;
   sws::CommandOptions options;
 
   CLI::App* pretrain = app.add_subcommand("pretrain", "Stage 1: train a network on MNIST with cross-entropy and Adam");
@@ -292,6 +303,8 @@ int main(int argc, char** argv) {
   }
   try {
     sws::set_seed(settings, options.seed);
+    keep_warmup_share(retrain, "--epochs", settings.retrain, preset_retrain);
+    keep_warmup_share(run, "--retrain-epochs", settings.retrain, preset_retrain);
     settings.postprocess.snap.rule = assignment(rule);
     if (*pretrain) return sws::run_pretrain_command(options, settings.pretrain), 0;
     if (*compress) return sws::compress_command(compress_in, compress_out) > 0 ? 0 : 1;

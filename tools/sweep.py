@@ -50,7 +50,7 @@ CRASH_AT_EPOCH = int(os.environ.get("SWS_SWEEP_CRASH_AT_EPOCH", "0"))
 EPOCH_LINE = re.compile(r"^retraining epoch (\d+)/\d+  .*?(?<!snapped )validation accuracy ([0-9.]+)%")
 
 
-def suggest_flags(trial, max_epochs):
+def suggest_flags(trial, max_epochs, min_epochs=10):
     """The search space, as `sws run` flags. Works on a FixedTrial too (a resumed trial's params).
     Ranges: about a decade around the paper's and the tutorial's values (a first study with wider
     ones spent most of its random start on models that lost everything)."""
@@ -65,7 +65,7 @@ def suggest_flags(trial, max_epochs):
         "--beta-zero": trial.suggest_float("beta_zero", 0.5, 10.0, log=True),
         "--alpha": trial.suggest_float("alpha", 50.0, 2e3, log=True),
         "--beta": trial.suggest_float("beta", 0.02, 1.0, log=True),
-        "--retrain-epochs": trial.suggest_int("retrain_epochs", min(10, max_epochs), max_epochs,
+        "--retrain-epochs": trial.suggest_int("retrain_epochs", min(min_epochs, max_epochs), max_epochs,
                                               step=max(1, min(10, max_epochs))),
         "--retrain-rule": trial.suggest_categorical("retrain_rule", ["adaptive", "fixed"]),
         # tau's schedules: the adaptive rule's growth (the warm-up below).
@@ -77,13 +77,17 @@ def suggest_flags(trial, max_epochs):
                                 flags["--retrain-epochs"])
     # pi_0 through the zero component's share 1 - pi_0, on a log scale (0.97 .. 0.9997).
     flags["--pi0"] = 1.0 - trial.suggest_float("zero_share", 3e-4, 3e-2, log=True)
+    # Both ways spelled out, so that a preset's own choice never leaks into a trial.
     if trial.suggest_categorical("learn_pi0", [False, True]):
         flags["--learn-pi0"] = None
         # Its Beta hyper-prior's strength scales with the number of weights (kappa = c x weights).
         flags["--pi0-concentration-per-weight"] = trial.suggest_float("pi0_concentration_per_weight", 0.1, 100.0,
                                                                       log=True)
-    if trial.suggest_categorical("remove_dead_units", [False, True]):  # compress/dead_units.h
-        flags["--remove-dead-units"] = None
+    else:
+        flags["--fixed-pi0"] = None
+    # compress/dead_units.h
+    flags["--remove-dead-units" if trial.suggest_categorical("remove_dead_units", [False, True])
+          else "--keep-dead-units"] = None
     if trial.suggest_categorical("prune_by_validation", [False, True]):  # compress/validation_pruning.h
         flags["--prune-budget"] = trial.suggest_float("prune_budget", 5e-4, 1e-2, log=True)
     out = []
@@ -95,15 +99,26 @@ def suggest_flags(trial, max_epochs):
 def preset_params(model, max_epochs):
     """The model's preset (compress/presets.cpp) as a point of the space, the study's first trial,
     so that the front starts from what sws does without a search; None for other models."""
-    retrain_epochs = {"lenet5": 30, "lenet300": 100}.get(model)
-    if retrain_epochs is None:
+    common = {"components": 17, "lr_weights": 5e-4, "lr_means": 1e-4, "lr_log_precisions": 3e-3, "lr_mixing": 3e-3,
+              "alpha_zero": 5000.0, "beta_zero": 2.0, "alpha": 250.0, "beta": 0.1, "retrain_rule": "adaptive",
+              "zero_share": 1e-3, "learn_pi0": False, "tau_warmup_fraction": 0.0, "tau_growth": 1.25,
+              "remove_dead_units": False, "prune_by_validation": False}
+    presets = {
+        "lenet5": {**common, "tau": 0.015, "retrain_epochs": 30, "finetune_epochs": 1},
+        # The point issue 16's LeNet-300-100 study chose (its trial 83).
+        "lenet300": {**common, "tau": 0.03539329826149567, "retrain_epochs": 40, "finetune_epochs": 0,
+                     "lr_weights": 0.0014060143528970587, "lr_means": 8.522835394950617e-05,
+                     "lr_log_precisions": 0.0012684688821661342, "lr_mixing": 0.0038915137095189376,
+                     "alpha_zero": 4108.358971759304, "beta_zero": 2.5310644818483894, "alpha": 265.60953085065603,
+                     "beta": 0.24820755689712168, "zero_share": 0.0007413098377814997, "learn_pi0": True,
+                     "pi0_concentration_per_weight": 47.27544317606819, "tau_warmup_fraction": 0.25,
+                     "tau_growth": 1.1340740435473555,
+                     "remove_dead_units": True},
+    }
+    if model not in presets:
         return None
     step = max(1, min(10, max_epochs))
-    return {"tau": 0.015 if model == "lenet5" else 0.005, "components": 17, "lr_weights": 5e-4, "lr_means": 1e-4,
-            "lr_log_precisions": 3e-3, "lr_mixing": 3e-3, "alpha_zero": 5000.0, "beta_zero": 2.0, "alpha": 250.0,
-            "beta": 0.1, "retrain_epochs": min(max_epochs, retrain_epochs) // step * step, "retrain_rule": "adaptive",
-            "finetune_epochs": 1 if model == "lenet5" else 0, "zero_share": 1e-3, "learn_pi0": False,
-            "tau_warmup_fraction": 0.0, "tau_growth": 1.25, "remove_dead_units": False, "prune_by_validation": False}
+    return {**presets[model], "retrain_epochs": min(max_epochs, presets[model]["retrain_epochs"]) // step * step}
 
 
 def write_json_atomically(path, value):
@@ -358,13 +373,14 @@ class Sweep:
             stale, resume = self.claim_stale()
             if stale is not None:
                 number, trial_id, label = stale.number, stale._trial_id, " (resumed)" if resume else " (restarted)"
-                make_flags = lambda: suggest_flags(optuna.trial.FixedTrial(stale.params), self.args.max_retrain_epochs)
+                make_flags = lambda: suggest_flags(optuna.trial.FixedTrial(stale.params), self.args.max_retrain_epochs,
+                                                   self.args.min_retrain_epochs)
             else:
                 trial = self.ask()
                 if trial is None:
                     break
                 number, trial_id, label, resume = trial.number, trial._trial_id, "", False
-                make_flags = lambda: suggest_flags(trial, self.args.max_retrain_epochs)
+                make_flags = lambda: suggest_flags(trial, self.args.max_retrain_epochs, self.args.min_retrain_epochs)
             try:
                 outcome = self.run_trial(number, trial_id, make_flags(), resume=resume)
             except Exception as e:  # a trial that cannot be run or read is FAILED, not left RUNNING
@@ -415,6 +431,9 @@ def main(argv):
                    help="stop (prune) a trial whose unquantised validation error exceeds this at any retraining "
                         "epoch; a finished trial whose quantised error exceeds it is infeasible for the sampler")
     p.add_argument("--max-retrain-epochs", type=int, default=40, help="the longest planned retraining a trial may draw")
+    p.add_argument("--min-retrain-epochs", type=int, default=10,
+                   help="the shortest planned retraining a trial may draw (LeNet-5 needs about 20 to gather its "
+                        "weights on the components)")
     p.add_argument("--pretrain-epochs", type=int, help="the shared pretraining's epochs (default: the model's preset)")
     p.add_argument("--train-limit", type=int, help="proxy trials: only the first N training images")
     p.add_argument("--startup-trials", type=int, default=10, help="random trials before TPE models the front")
