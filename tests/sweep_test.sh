@@ -10,7 +10,8 @@
 #     unquantised validation error exceeds --max-error;
 # and `sws plot` draws the sweep folder's pareto.png from its trials.json;
 #  4. bench/choose_point.py picks by its rule, and bench/ablate.py repeats a trial bit for bit
-#     before switching each mechanism.
+#     before switching each mechanism;
+#  5. a worker whose trials cannot run stops after 3 in a row.
 # Skipped (77) where /usr/bin/python3 has no optuna (scripts/install-deps.sh installs it).
 #   tests/sweep_test.sh SWS MNIST_DIR
 set -uo pipefail
@@ -112,3 +113,12 @@ echo "PASS: bench/ablate.py ran $variants variants at trial 6; the unswitched on
 out=$(/usr/bin/python3 "$root/bench/choose_point.py" "$tmp/sw/trials.json" --max-error 1 --reruns "$tmp/abl")
 [[ $out == *"trial 6: median of 1 reruns (seeds [1])"* ]] || fail "choose_point --reruns: $out"
 echo "PASS: bench/choose_point.py --reruns reads ablate's runs"
+
+# 5. A worker whose trials cannot run (a binary that rejects every run) stops after 3 in a row
+# instead of marking the rest of the study FAIL.
+before=$(trials | wc -w)
+/usr/bin/python3 "$root/tools/sweep.py" "${common[@]}" --out "$tmp/sw" --trials 20 --seed 5 --sws /bin/false >"$tmp/w7.log" 2>&1 \
+  && fail "a worker whose trials all fail should exit non-zero"
+grep -q "3 trials in a row could not run" "$tmp/w7.log" || fail "the worker should say why it stopped: $(tail -3 "$tmp/w7.log")"
+(( $(trials | wc -w) == before + 3 )) || fail "exactly 3 trials should have failed: $(trials)"
+echo "PASS: a worker stops after 3 trials in a row that could not run"

@@ -367,8 +367,15 @@ class Sweep:
             write_heartbeat(self.trial_dir(trial.number))  # so that nobody takes it for stale
             return trial
 
+    # A worker whose trials fail this many times in a row stops: a wrong --sws binary (one older
+    # than this script's flags) or a broken data folder would otherwise mark every remaining
+    # trial of the study FAIL within seconds each.
+    MAX_ERRORS_IN_A_ROW = 3
+
     def work(self):
+        """Runs trials until the study is full; 1 if it stopped after MAX_ERRORS_IN_A_ROW errors."""
         self.pretrain()
+        errors_in_a_row = 0
         while True:
             stale, resume = self.claim_stale()
             if stale is not None:
@@ -388,7 +395,14 @@ class Sweep:
                 self.fail_if_running(number)
             print(f"trial {number}{label}: {outcome}", flush=True)
             self.export()
+            errors_in_a_row = errors_in_a_row + 1 if outcome.startswith("error") else 0
+            if errors_in_a_row == self.MAX_ERRORS_IN_A_ROW:
+                print(f"sws sweep: stopping this worker: {errors_in_a_row} trials in a row could not run; the last "
+                      f"one's log: {self.trial_dir(number)}/log.txt (is --sws {self.args.sws} this script's build?)",
+                      file=sys.stderr, flush=True)
+                return 1
         self.export()
+        return 0
 
     def export(self):
         rows = []
@@ -449,8 +463,7 @@ def main(argv):
     # values (those finished before constraints existed); neither says anything to act on.
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     warnings.filterwarnings("ignore", message=".*does not have constraint values.*")
-    Sweep(args).work()
-    return 0
+    return Sweep(args).work()
 
 
 if __name__ == "__main__":
