@@ -10,7 +10,7 @@ ran with (its run.json), as in the sweep: with the trial's own seed the first va
 the trial bit for bit. Resumable: a finished run (DIR/VARIANT-seedN/metrics.json) is read, not
 run again.
 
-  /usr/bin/python3 bench/ablate.py SWEEP_DIR TRIAL --out DIR [--seeds 1 2]
+  /usr/bin/python3 bench/ablate.py SWEEP_DIR TRIAL --out DIR [--seeds 1 2 3] [--only VARIANT]
 
 Prints, per variant, the median validation error and file bytes over the seeds and their change
 from the trial's own parameters; DIR/ablation.json holds every run.
@@ -68,37 +68,69 @@ def slug(name):
     return "".join(c if c.isalnum() else "-" for c in name).strip("-")
 
 
+def trial_run_arguments(sweep, number, fallback_data, fallback_threads):
+    """The data, image limit, threads and seed the trial ran with (its run.json; trials from
+    before run.json existed: the fallbacks, seed 1)."""
+    path = os.path.join(sweep, "trials", f"{number:04d}", "run.json")
+    if os.path.exists(path):
+        with open(path) as f:
+            return json.load(f)
+    return {"data": fallback_data, "threads": fallback_threads, "run_seed": 1, "train_limit": None}
+
+
+def read_runs(path):
+    """The runs an earlier call recorded in ablation.json (none if there is none)."""
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return json.load(f)["runs"]
+
+
 def main(argv):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("sweep")
-    p.add_argument("trial", type=int)
-    p.add_argument("--out", required=True)
-    p.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
-    p.add_argument("--threads", type=int, help="threads per run (default: the trial's)")
-    p.add_argument("--only", action="append", help="run only this variant (repeatable; 'as chosen': the trial's own "
-                                                   "parameters, to measure its spread over seeds)")
-    p.add_argument("--sws", default=os.environ.get("SWS_BINARY", "sws"))
-    args = p.parse_args(argv)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("sweep")
+    parser.add_argument("trial", type=int)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--seeds", type=int, nargs="+",
+                        help="data-order seeds (default: the trial's own, then the next one)")
+    parser.add_argument("--threads", type=int, help="threads per run (default: the trial's)")
+    parser.add_argument("--data", default="data/mnist", help="for a trial without run.json only")
+    parser.add_argument("--only", action="append", help="run only this variant (repeatable; 'as chosen', the "
+                                                        "trial's own parameters, always runs)")
+    parser.add_argument("--sws", default=os.environ.get("SWS_BINARY", "sws"))
+    args = parser.parse_args(argv)
     with open(os.path.join(args.sweep, "trials.json")) as f:
         study = json.load(f)
-    trial = next(t for t in study["trials"] if t["number"] == args.trial)
+    trial = next((t for t in study["trials"] if t["number"] == args.trial), None)
+    if trial is None:
+        sys.exit(f"{args.sweep}/trials.json has no trial {args.trial}")
     pretrained = os.path.join(args.sweep, "pretrained", "model.safetensors")
-    with open(os.path.join(args.sweep, "trials", f"{args.trial:04d}", "run.json")) as f:
-        base = json.load(f)
-    threads = args.threads or base["threads"]
-    os.makedirs(args.out, exist_ok=True)
-    runs = []
+    run_args = trial_run_arguments(args.sweep, args.trial, args.data, args.threads or 1)
+    threads = args.threads or run_args["threads"]
+    seeds = args.seeds or [run_args["run_seed"], run_args["run_seed"] + 1]
+    if run_args["run_seed"] not in seeds:
+        print(f"note: the trial ran with seed {run_args['run_seed']}, not among {seeds}: no run repeats it", flush=True)
+    all_variants = variants(trial["params"])
+    unknown = [n for n in args.only or [] if n not in dict(all_variants)]
+    if unknown:
+        sys.exit(f"no variant {unknown} at this trial; its variants: {[n for n, _ in all_variants]}")
     # The unswitched point always runs: every change is measured from it.
-    chosen = [(n, p) for n, p in variants(trial["params"]) if not args.only or n in args.only or n == "as chosen"]
+    chosen = [(n, params) for n, params in all_variants if not args.only or n in args.only or n == "as chosen"]
+    os.makedirs(args.out, exist_ok=True)
+    record = os.path.join(args.out, "ablation.json")
+    # Earlier calls' runs stay in the record (another --only or --seeds adds to it).
+    runs = [r for r in read_runs(record) if (r["variant"], r["seed"]) not in
+            {(n, seed) for n, _ in chosen for seed in seeds}]
     for name, params in chosen:
-        for seed in args.seeds:
+        for seed in seeds:
             folder = os.path.join(args.out, f"{slug(name)}-seed{seed}")
             metrics = os.path.join(folder, "metrics.json")
             if not os.path.exists(metrics):
                 cmd = [args.sws, "run", "--from-pretrained", pretrained, "--out", folder, "--no-figures", "--no-test",
-                       "--model", study["model"], "--data", base["data"], "--threads", str(threads),
+                       "--model", study["model"], "--data", run_args["data"], "--threads", str(threads),
                        "--seed", str(seed)] + \
-                      (["--train-limit", str(base["train_limit"])] if base.get("train_limit") else []) + flags_of(params)
+                      (["--train-limit", str(run_args["train_limit"])] if run_args.get("train_limit") else []) + \
+                      flags_of(params)
                 print(" ".join(cmd), flush=True)
                 with open(folder + ".log", "w") as log:
                     rc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT).returncode
@@ -111,15 +143,14 @@ def main(argv):
                          "file_bytes": m["compression"]["file_bytes"],
                          "nonzero_fraction": m["quantized"]["nonzero_fraction"],
                          "epochs_run": m["retrained"]["epochs_run"]})
-            write_json_atomically(os.path.join(args.out, "ablation.json"),
-                                  {"sweep": os.path.abspath(args.sweep), "trial": args.trial, "runs": runs})
-    base = [r for r in runs if r["variant"] == "as chosen"]
-    e0 = statistics.median(r["validation_error"] for r in base)
-    b0 = statistics.median(r["file_bytes"] for r in base)
-    print(f"\n{study['model']}, trial {args.trial}, seeds {args.seeds} (medians; validation split)")
+            write_json_atomically(record, {"sweep": os.path.abspath(args.sweep), "trial": args.trial, "runs": runs})
+    unswitched = [r for r in runs if r["variant"] == "as chosen" and r["seed"] in seeds]
+    e0 = statistics.median(r["validation_error"] for r in unswitched)
+    b0 = statistics.median(r["file_bytes"] for r in unswitched)
+    print(f"\n{study['model']}, trial {args.trial}, seeds {seeds} (medians; validation split)")
     print(f"{'variant':32} {'val. error':>10} {'change':>8} {'bytes':>7} {'change':>7} {'non-zero':>8}  exits")
     for name, _ in chosen:
-        rs = [r for r in runs if r["variant"] == name]
+        rs = [r for r in runs if r["variant"] == name and r["seed"] in seeds]
         e = statistics.median(r["validation_error"] for r in rs)
         b = statistics.median(r["file_bytes"] for r in rs)
         nz = statistics.median(r["nonzero_fraction"] for r in rs)

@@ -16,10 +16,10 @@ those trials only, to the medians over their reruns.
 
     ... --reruns ABLATE_DIR_1 ABLATE_DIR_2 ...
 """
-import statistics
 import argparse
 import json
 import os
+import statistics
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
@@ -42,7 +42,10 @@ def with_reruns(trials, dirs):
         with open(os.path.join(d, "ablation.json")) as f:
             ablation = json.load(f)
         runs = [r for r in ablation["runs"] if r["variant"] == "as chosen"]
-        t = dict(next(t for t in trials if t["number"] == ablation["trial"]))
+        found = [t for t in trials if t["number"] == ablation["trial"]]
+        if not found:
+            sys.exit(f"{d}: trial {ablation['trial']} is not in the study")
+        t = dict(found[0])
         t.update({"status": "ok" if all(r["status"] == "ok" for r in runs) else "failed",
                   "reruns": len(runs), "seeds": [r["seed"] for r in runs],
                   "validation_error": statistics.median(r["validation_error"] for r in runs),
@@ -61,7 +64,8 @@ def main():
     p.add_argument("--reruns", nargs="+", help="bench/ablate.py output folders: choose among these trials by the "
                                                 "medians of their reruns")
     args = p.parse_args()
-    study = json.load(open(args.trials_json))
+    with open(args.trials_json) as f:
+        study = json.load(f)
     trials = with_reruns(study["trials"], args.reruns) if args.reruns else study["trials"]
     for t in trials if args.reruns else []:
         print(f"trial {t['number']}: median of {t['reruns']} reruns (seeds {t['seeds']}): "

@@ -232,9 +232,26 @@ short=(--model lenet300 --pretrain-epochs 1 --retrain-epochs 4 --retrain-rule fi
 [[ $(settings "$tmp/l300") == "True True 1" ]] && pass "the LeNet-300-100 preset learns pi_0, removes dead units, warms tau up over 1/4" \
   || fail "the LeNet-300-100 preset learns pi_0, removes dead units, warms tau up over 1/4 (got $(settings "$tmp/l300"))"
 "$sws" run "${short[@]}" --from-pretrained "$tmp/l300/pretrained.safetensors" --fixed-pi0 --keep-dead-units \
-  --out "$tmp/l300-off" >/dev/null 2>&1
-[[ $(settings "$tmp/l300-off") == "False False 1" ]] && pass "--fixed-pi0 and --keep-dead-units switch them off" \
-  || fail "--fixed-pi0 and --keep-dead-units switch them off (got $(settings "$tmp/l300-off"))"
+  --tau-warmup 3 --out "$tmp/l300-off" >/dev/null 2>&1
+[[ $(settings "$tmp/l300-off") == "False False 3" ]] && pass "--fixed-pi0 and --keep-dead-units switch them off; --tau-warmup wins" \
+  || fail "--fixed-pi0 and --keep-dead-units switch them off; --tau-warmup wins (got $(settings "$tmp/l300-off"))"
+# The search's copy of the preset (tools/sweep.py, a new study's first trial) equals compress/presets.cpp's.
+if /usr/bin/python3 -c "import optuna" 2>/dev/null; then
+  drift=$(/usr/bin/python3 - "$(dirname "$0")/../tools" "$tmp/l300/metrics.json" <<'PY'
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from sweep import preset_params
+p, r = preset_params("lenet300", 40), json.load(open(sys.argv[2]))["retrained"]["settings"]
+want = {"tau": p["tau"], "components": p["components"], "lr_weights": p["lr_weights"], "lr_means": p["lr_means"],
+        "lr_log_precisions": p["lr_log_precisions"], "lr_mixing": p["lr_mixing"], "alpha_zero": p["alpha_zero"],
+        "beta_zero": p["beta_zero"], "alpha": p["alpha"], "beta": p["beta"], "pi0": 1 - p["zero_share"],
+        "learn_pi0": p["learn_pi0"], "pi0_concentration_per_weight": p["pi0_concentration_per_weight"],
+        "tau_growth": p["tau_growth"]}  # (the short run sets its own rule and epochs)
+print(" ".join(f"{k}: {r[k]} != {v}" for k, v in want.items() if r[k] != v))
+PY
+)
+  [[ -z $drift ]] && pass "sweep.py's lenet300 preset equals compress/presets.cpp's" || fail "sweep.py's lenet300 preset drifted: $drift"
+fi
 
 echo "$failures failure(s)"
 exit $((failures > 0))

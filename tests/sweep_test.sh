@@ -11,7 +11,8 @@
 # and `sws plot` draws the sweep folder's pareto.png from its trials.json;
 #  4. bench/choose_point.py picks by its rule, and bench/ablate.py repeats a trial bit for bit
 #     before switching each mechanism;
-#  5. a worker whose trials cannot run stops after 3 in a row.
+#  5. a worker whose trials cannot run stops after 3 in a row, and old trials' flags are spelled
+#     both ways when resumed.
 # Skipped (77) where /usr/bin/python3 has no optuna (scripts/install-deps.sh installs it).
 #   tests/sweep_test.sh SWS MNIST_DIR
 set -uo pipefail
@@ -106,7 +107,10 @@ echo "PASS: bench/choose_point.py picks the smallest passed trial within the bou
 SWS_BINARY=$sws /usr/bin/python3 "$root/bench/ablate.py" "$tmp/sw" 6 --out "$tmp/abl" --seeds 1 >"$tmp/abl.log" 2>&1 \
   || fail "ablate: $(tail -5 "$tmp/abl.log")"
 variants=$(/usr/bin/python3 -c "import json,sys; print(len({r['variant'] for r in json.load(open(sys.argv[1]))['runs']}))" "$tmp/abl/ablation.json")
-(( variants >= 6 )) || fail "ablate should run at least 6 variants, ran $variants"
+expected=$(/usr/bin/python3 -c "import json,sys; sys.path.insert(0, sys.argv[1]); from ablate import variants
+print(len(variants(next(t for t in json.load(open(sys.argv[2]))['trials'] if t['number'] == 6)['params'])))" \
+  "$root/bench" "$tmp/sw/trials.json")
+(( variants == expected && variants >= 7 )) || fail "ablate should run the trial's $expected variants, ran $variants"
 cmp -s "$tmp/sw/trials/0006/run/$file" "$tmp/abl/as-chosen-seed1/$file" || fail "ablate's unswitched run differs from trial 6"
 echo "PASS: bench/ablate.py ran $variants variants at trial 6; the unswitched one is bit-identical to the trial"
 # choose_point.py --reruns: the trial's figures become the medians of ablate's unswitched runs.
@@ -122,3 +126,10 @@ before=$(trials | wc -w)
 grep -q "3 trials in a row could not run" "$tmp/w7.log" || fail "the worker should say why it stopped: $(tail -3 "$tmp/w7.log")"
 (( $(trials | wc -w) == before + 3 )) || fail "exactly 3 trials should have failed: $(trials)"
 echo "PASS: a worker stops after 3 trials in a row that could not run"
+# A resumed trial's stored flags from before the "off" spellings get them, so that a preset's
+# "on" cannot fill the gap.
+/usr/bin/python3 -c "import sys; sys.path.insert(0, sys.argv[1]); from sweep import spelled_both_ways as s
+assert s(['--tau', '1', '--learn-pi0']) == ['--tau', '1', '--learn-pi0', '--keep-dead-units']
+assert s(['--fixed-pi0', '--remove-dead-units']) == ['--fixed-pi0', '--remove-dead-units']
+assert s([]) == ['--fixed-pi0', '--keep-dead-units']" "$root/tools" || fail "spelled_both_ways"
+echo "PASS: old trials' flags are spelled both ways on resume"

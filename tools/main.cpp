@@ -190,7 +190,9 @@ constexpr const char* kPresets =
 // command line changes the epochs and not the warm-up, the warm-up keeps its share.
 void keep_warmup_share(const CLI::App* command, const std::string& epochs_flag, sws::RetrainSettings& r,
                        const sws::RetrainSettings& preset) {
-  if (command->count(epochs_flag) == 0 || command->count("--tau-warmup") > 0 || preset.tau_warmup_epochs == 0) return;
+  if (command->count(epochs_flag) == 0 || command->count("--tau-warmup") > 0 || preset.tau_warmup_epochs == 0 ||
+      preset.epochs <= 0)
+    return;
   r.tau_warmup_epochs = preset.tau_warmup_epochs * r.epochs / preset.epochs;
 }
 

@@ -96,6 +96,16 @@ def suggest_flags(trial, max_epochs, min_epochs=10):
     return out
 
 
+def spelled_both_ways(flags):
+    """A trial's flags with every on/off setting given either way: trials from before the "off"
+    spellings existed stored only the "on" ones, and the model's preset must not fill the gap."""
+    flags = list(flags)
+    for on, off in (("--learn-pi0", "--fixed-pi0"), ("--remove-dead-units", "--keep-dead-units")):
+        if on not in flags and off not in flags:
+            flags.append(off)
+    return flags
+
+
 def preset_params(model, max_epochs):
     """The model's preset (compress/presets.cpp) as a point of the space, the study's first trial,
     so that the front starts from what sws does without a search; None for other models."""
@@ -244,7 +254,7 @@ class Sweep:
                 with open(run_json) as f:
                     base = json.load(f)
                 with open(flags_json) as f:
-                    flags = json.load(f)
+                    flags = spelled_both_ways(json.load(f))
             else:
                 write_json_atomically(run_json, base)
                 write_json_atomically(flags_json, flags)
