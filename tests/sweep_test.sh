@@ -126,6 +126,10 @@ before=$(trials | wc -w)
 grep -q "3 trials in a row could not run" "$tmp/w7.log" || fail "the worker should say why it stopped: $(tail -3 "$tmp/w7.log")"
 (( $(trials | wc -w) == before + 3 )) || fail "exactly 3 trials should have failed: $(trials)"
 echo "PASS: a worker stops after 3 trials in a row that could not run"
+# Failed trials do not use up the study: 7 ran and 3 failed, so --trials 8 runs one more.
+"$sws" sweep "${common[@]}" --out "$tmp/sw" --trials 8 --seed 6 >"$tmp/w8.log" 2>&1 || fail "worker 8: $(tail -3 "$tmp/w8.log")"
+[[ $(grep -c '^trial' "$tmp/w8.log") == 1 ]] || fail "--trials 8 after 7 run and 3 failed should run one trial: $(cat "$tmp/w8.log")"
+echo "PASS: failed trials do not count towards --trials"
 # A resumed trial's stored flags from before the "off" spellings get them, so that a preset's
 # "on" cannot fill the gap.
 /usr/bin/python3 -c "import sys; sys.path.insert(0, sys.argv[1]); from sweep import spelled_both_ways as s

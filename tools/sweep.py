@@ -365,12 +365,14 @@ class Sweep:
         return None, False
 
     def ask(self):
-        """The next trial, or None once the study holds --trials trials (running ones included).
+        """The next trial, or None once the study holds --trials trials (running ones included,
+        failed ones not).
         Checking and asking under one lock on OUT, so that workers sharing OUT never overshoot;
         workers on machines that share only a database may each add one trial too many."""
         with open(os.path.join(self.out, "study.lock"), "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            if len(self.study.get_trials(deepcopy=False)) >= self.args.trials:
+            # FAILED trials never ran (a wrong binary, a lost folder): they do not use up the study.
+            if len([t for t in self.study.get_trials(deepcopy=False) if t.state != TrialState.FAIL]) >= self.args.trials:
                 return None
             trial = self.study.ask()
             os.makedirs(self.trial_dir(trial.number), exist_ok=True)
@@ -447,7 +449,8 @@ def main(argv):
     p.add_argument("--model", default="lenet5")
     p.add_argument("--data", default="data/mnist")
     p.add_argument("--out", required=True, help="the sweep's folder (pretrained/, trials/, trials.json, study.db)")
-    p.add_argument("--trials", type=int, default=100, help="stop once the study holds this many trials (any state, running ones included)")
+    p.add_argument("--trials", type=int, default=100, help="stop once the study holds this many trials (running and pruned ones included; "
+                        "failed ones, which could not run, not)")
     p.add_argument("--storage", help="a database URL, or journal:PATH (default sqlite:///OUT/study.db)")
     p.add_argument("--study", help="study name (default sws-MODEL)")
     p.add_argument("--threads", type=int, default=2, help="threads per trial")
