@@ -137,7 +137,9 @@ cmp -s "$tmp/again.sws" "$tmp/pipe/model.sws" && pass "compress reproduces the r
 if "$sws" inspect "$tmp/pipe/model.sws" --json | python3 -c "
 import json, sys; j = json.load(sys.stdin)
 assert j['architecture'] == 'lenet300' and j['parameters'] == 266610 and len(j['tensors']) == 6
-assert sum(t['bytes'] for t in j['tensors']) < j['file_bytes']"; then pass "inspect --json"; else fail "inspect --json"; fi
+assert sum(t['bytes'] for t in j['tensors']) < j['file_bytes']
+streams = sum(t['position_bits'] + t['value_bits'] for t in j['tensors']) // 8
+assert j['stream_bytes'] == streams and j['framing_bytes'] == j['file_bytes'] - streams > 0, j"; then pass "inspect --json"; else fail "inspect --json"; fi
 expect "eval of a .sws file as another model is refused" 1 "holds a lenet300, not a lenet5" -- \
   "$sws" eval "$tmp/pipe/model.sws" --model lenet5 --data "$data"
 expect "resume with other settings is refused" 1 "other settings: tau" -- \
