@@ -30,12 +30,16 @@ struct SwsModel {
 // Most distinct non-zero values (bit patterns, so -0.0 counts) a tensor may hold: the
 // codebook's size is one byte.
 constexpr int kSwsMaxCodebook = 255;
+// The format version the encoder writes by default (docs/FORMAT.md): 3, whose counts, lengths
+// and dimensions are varints. Asked for 1 or 2 it writes those (2 only when one codebook shared
+// by every tensor makes the file smaller, else 1), for old readers and for tests.
+constexpr uint32_t kSwsVersion = 3;
 
 // Encodes a model as the bytes of a .sws file. Throws sws::Error naming the tensor if one holds
 // more than kSwsMaxCodebook distinct non-zero values (not quantised), or if a name, shape or
 // string breaks the format's rules (docs/FORMAT.md, "Bounds": duplicate or empty names and keys,
 // over 65,536 tensors or 4,096 configuration pairs, over 2^31 elements in all).
-std::string encode_sws(const SwsModel& model);
+std::string encode_sws(const SwsModel& model, uint32_t version = kSwsVersion);
 
 // Decodes the bytes of a .sws file; `what` names the source (a path) in error messages. Throws
 // sws::Error on any malformed, truncated, corrupted or hostile input.

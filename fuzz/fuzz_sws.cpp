@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <utility>
 
 #include "compress/sws_format.h"
 #include "core/error.h"
@@ -20,16 +21,29 @@ uint32_t le32(const std::string& b, size_t at) {
   return v;
 }
 
+// A section's length field at b[pos]: its value and byte count (a u32 in versions 1 and 2, a
+// LEB128 varint in version 3); a byte count of 0 if it does not fit the input.
+std::pair<uint64_t, size_t> section_length(const std::string& b, size_t pos, bool varint) {
+  if (!varint) return b.size() >= pos + 4 ? std::make_pair(uint64_t{le32(b, pos)}, size_t{4}) : std::make_pair(uint64_t{0}, size_t{0});
+  uint64_t v = 0;
+  for (size_t i = 0; i < 10 && pos + i < b.size(); ++i) {
+    v |= uint64_t{static_cast<uint8_t>(b[pos + i]) & 0x7Fu} << (7 * i);
+    if (!(static_cast<uint8_t>(b[pos + i]) & 0x80)) return {v, i + 1};
+  }
+  return {0, 0};
+}
+
 // Rewrites the CRC of every section whose length fits the input (docs/FORMAT.md, "Layout").
 void fix_crcs(std::string& b) {
+  const bool varint = b.size() >= 8 && le32(b, 4) == 3;
   size_t pos = 8;
-  while (b.size() >= pos + 4) {
-    const uint32_t length = le32(b, pos);
-    if (b.size() - pos - 4 < uint64_t{length} + 4) break;
+  while (true) {
+    const auto [length, length_bytes] = section_length(b, pos, varint);
+    if (length_bytes == 0 || b.size() - pos - length_bytes < length + 4) break;
     const uint32_t crc = static_cast<uint32_t>(
-        crc32(0, reinterpret_cast<const Bytef*>(b.data() + pos), static_cast<uInt>(4 + length)));
-    for (int i = 0; i < 4; ++i) b[pos + 4 + length + i] = static_cast<char>(crc >> (8 * i));
-    pos += 8 + length;
+        crc32(0, reinterpret_cast<const Bytef*>(b.data() + pos), static_cast<uInt>(length_bytes + length)));
+    for (int i = 0; i < 4; ++i) b[pos + length_bytes + length + i] = static_cast<char>(crc >> (8 * i));
+    pos += length_bytes + length + 4;
   }
 }
 

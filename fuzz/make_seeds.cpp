@@ -69,7 +69,11 @@ int main(int argc, char** argv) {
   m.tensors.push_back(sparse("conv1.weight", {6, 1, 3, 3}, 0.3, 5, rng));
   m.tensors.push_back(sparse("conv1.bias", {6}, 0.5, 2, rng));
   m.tensors.push_back(sparse("fc.weight", {20, 30}, 0.05, 8, rng));
-  write(dir / "sws" / "small.sws", sws::encode_sws(m));  // values shared across tensors: version 2
+  // Each version the decoder reads: 3 (varints) with and without a shared codebook, 2 (shared),
+  // 1 (each tensor its own codebook).
+  write(dir / "sws" / "small.sws", sws::encode_sws(m));  // version 3, values shared across tensors
+  write(dir / "sws" / "small-v2.sws", sws::encode_sws(m, 2));
+  write(dir / "sws" / "small-v1.sws", sws::encode_sws(m, 1));
   sws::SwsModel tiny;
   tiny.architecture = "t";
   tiny.tensors.push_back({"w", {3}, {0.0f, -0.0f, 1.0f}});
@@ -77,7 +81,8 @@ int main(int argc, char** argv) {
   write(dir / "sws" / "tiny.sws", sws::encode_sws(tiny));
   sws::SwsModel dense;
   dense.tensors.push_back(sparse("d", {4, 4}, 1.0, 3, rng));
-  write(dir / "sws" / "dense.sws", sws::encode_sws(dense));  // one tensor each: version 1
+  write(dir / "sws" / "dense.sws", sws::encode_sws(dense));     // version 3, nothing to share
+  write(dir / "sws" / "dense-v1.sws", sws::encode_sws(dense, 1));
 
   const float values[6] = {1, -2, 3.5f, 0, 0, 7};
   const int64_t ints[2] = {5, -9};

@@ -8,7 +8,8 @@
 # move), again when the validation split changed the training data on purpose (issue 15), and
 # once more for model.sws alone when the writer began sharing one codebook across tensors
 # (format version 2, issue 16), and for LeNet-300-100 alone when its preset became the point
-# issue 16's search chose. Bits depend on the CPU's vector units and OpenBLAS's kernels, so the
+# issue 16's search chose, and for model.sws alone once more when the writer moved to version 3
+# (varint numbers). Bits depend on the CPU's vector units and OpenBLAS's kernels, so the
 # hashes are recorded per machine signature; on another machine the test reports "skipped" (77).
 #   tests/preset_hashes_test.sh SWS MNIST_DIR            check
 #   RECORD=1 tests/preset_hashes_test.sh SWS MNIST_DIR   (re)write this machine's hashes

@@ -124,6 +124,11 @@ struct Bytes {
   Bytes& u64(uint64_t v) { return raw_le(v, 8); }
   Bytes& str(const std::string& v) { return u16(static_cast<uint16_t>(v.size())).raw(v); }
   Bytes& raw(const std::string& v) { return s += v, *this; }
+  Bytes& var(uint64_t v) {  // LEB128, as version 3 writes counts, lengths and dimensions
+    for (; v >= 0x80; v >>= 7) s.push_back(static_cast<char>((v & 0x7F) | 0x80));
+    return u8(static_cast<uint8_t>(v));
+  }
+  Bytes& vstr(const std::string& v) { return var(v.size()).raw(v); }
   Bytes& raw_le(uint64_t v, int n) {
     for (int i = 0; i < n; ++i) s.push_back(static_cast<char>(v >> (8 * i)));
     return *this;
@@ -136,6 +141,29 @@ std::string section(const std::string& payload) {
   const uint32_t crc = static_cast<uint32_t>(
       crc32(0, reinterpret_cast<const Bytef*>(b.s.data()), static_cast<uInt>(b.s.size())));
   return b.u32(crc).s;
+}
+
+// Version 3's section: a varint length, the payload, the CRC of both.
+std::string section3(const std::string& payload) {
+  Bytes b;
+  b.var(payload.size()).raw(payload);
+  const uint32_t crc = static_cast<uint32_t>(
+      crc32(0, reinterpret_cast<const Bytef*>(b.s.data()), static_cast<uInt>(b.s.size())));
+  return b.u32(crc).s;
+}
+
+std::string file3_of(const std::string& header, const std::vector<std::string>& tensors) {
+  Bytes b;
+  b.raw("\x89SWS").u32(3).raw(section3(header));
+  for (const auto& t : tensors) b.raw(section3(t));
+  return b.s;
+}
+
+// A CRC-32 as the 4 little-endian bytes a file stores.
+std::string crc_le(const std::string& bytes) {
+  Bytes b;
+  b.u32(static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(bytes.data()), static_cast<uInt>(bytes.size()))));
+  return b.s;
 }
 
 std::string header_payload(uint32_t tensors, uint32_t padding = 0, const std::string& arch = "lenet5") {
@@ -319,18 +347,26 @@ TEST_CASE("sws format: exact bytes of a tiny file, and the hand builder agrees w
   h.str("a").u32(0).u32(0).u32(0);
   const std::string expected = file_of(h.s, {});
   CHECK(expected.size() == 4 + 4 + 4 + 15 + 4);
-  CHECK(encode(empty) == expected);
+  CHECK(encode_sws(empty, 1) == expected);
   // The example in docs/FORMAT.md, byte for byte.
   const std::string doc = std::string("\x89SWS\x01\0\0\0\x0f\0\0\0\x01\0a", 15) + std::string(12, '\0') +
                           std::string("\x92\x87\x09\xf3", 4);
-  CHECK(encode(empty) == doc);
+  CHECK(encode_sws(empty, 1) == doc);
+  CHECK(encode_sws(empty, 2) == doc);  // nothing to share: version 1
+  // Version 3's smallest file, as docs/FORMAT.md shows it (19 bytes).
+  Bytes h3;
+  h3.vstr("a").var(0).var(0).u8(0).var(0);
+  CHECK(encode(empty) == file3_of(h3.s, {}));
+  const std::string doc3 = std::string("\x89SWS\x03\0\0\0\x06\x01\x61\0\0\0\0", 15) + crc_le(std::string("\x06\x01\x61\0\0\0\0", 7));
+  CHECK(encode(empty) == doc3);
+  CHECK(doc3.size() == 19);
 
   // One tensor: its own codebook, version 1.
   SwsModel one = small_model(5);
   one.tensors.resize(1);
   Bytes h1;
   h1.str("lenet5").u32(2).str("tau").str("0.015").str("pi0").str("0.999").u32(1).u32(0);
-  CHECK(file_of(h1.s, {tensor_payload(parts_of(one.tensors[0]))}) == encode(one));
+  CHECK(file_of(h1.s, {tensor_payload(parts_of(one.tensors[0]))}) == encode_sws(one, 1));
   // Four tensors drawing on one set of values: version 2, the shared codebook in the header
   // (values by how many tensors use them, then by bit pattern), each tensor's entries as indices.
   const SwsModel m = small_model(5);
@@ -356,16 +392,95 @@ TEST_CASE("sws format: exact bytes of a tiny file, and the hand builder agrees w
   hb.str("lenet5").u32(2).str("tau").str("0.015").str("pi0").str("0.999").u32(4).u8(static_cast<uint8_t>(shared.size()));
   for (uint32_t v : shared) hb.u32(v);
   hb.u32(0);
-  CHECK(file_of(hb.s, tensors, 2) == encode(m));
+  CHECK(file_of(hb.s, tensors, 2) == encode_sws(m, 2));
   // Smaller than the same tensors with their own codebooks (version 1), which still decodes.
   std::vector<std::string> own;
   for (const auto& t : m.tensors) own.push_back(tensor_payload(parts_of(t)));
   Bytes h4;
   h4.str("lenet5").u32(2).str("tau").str("0.015").str("pi0").str("0.999").u32(4).u32(0);
   const std::string version1 = file_of(h4.s, own);
-  CHECK(encode(m).size() < version1.size());
+  CHECK(encode_sws(m, 2).size() < version1.size());
   check_same(decode(version1), m);
+  check_same(decode(encode_sws(m, 2)), m);
+  // Version 3 (the default): the same fields, every count, length and dimension a varint.
+  std::vector<std::string> tensors3;
+  for (const auto& t : m.tensors) {
+    TensorParts p = parts_of(t);
+    Bytes b;
+    b.vstr(p.name).u8(static_cast<uint8_t>(p.dims.size()));
+    for (uint64_t d : p.dims) b.var(d);
+    b.u8(static_cast<uint8_t>(p.codebook.size()));
+    for (uint32_t v : p.codebook) b.u8(static_cast<uint8_t>(std::find(shared.begin(), shared.end(), v) - shared.begin()));
+    b.var(p.nonzeros).var(p.positions.size()).raw(p.positions).var(p.values.size()).raw(p.values);
+    tensors3.push_back(b.s);
+  }
+  Bytes hb3;
+  hb3.vstr("lenet5").var(2).vstr("tau").vstr("0.015").vstr("pi0").vstr("0.999").var(4).u8(static_cast<uint8_t>(shared.size()));
+  for (uint32_t v : shared) hb3.u32(v);
+  hb3.var(0);
+  CHECK(file3_of(hb3.s, tensors3) == encode(m));
+  CHECK(encode(m).size() < encode_sws(m, 2).size());
   check_same(decode(encode(m)), m);
+  // Version 3 without sharing (a shared size of 0, each tensor its own u32 codebook) decodes too.
+  Bytes h30;
+  h30.vstr("lenet5").var(2).vstr("tau").vstr("0.015").vstr("pi0").vstr("0.999").var(1).u8(0).var(0);
+  TensorParts p0 = parts_of(one.tensors[0]);
+  Bytes t30;
+  t30.vstr(p0.name).u8(static_cast<uint8_t>(p0.dims.size()));
+  for (uint64_t d : p0.dims) t30.var(d);
+  t30.u8(static_cast<uint8_t>(p0.codebook.size()));
+  for (uint32_t v : p0.codebook) t30.u32(v);
+  t30.var(p0.nonzeros).var(p0.positions.size()).raw(p0.positions).var(p0.values.size()).raw(p0.values);
+  CHECK(file3_of(h30.s, {t30.s}) == encode(one));
+  check_same(decode(file3_of(h30.s, {t30.s})), one);
+  CHECK_THROWS_WITH(encode_sws(m, 4), doctest::Contains("format version 4 does not exist"));
+}
+
+TEST_CASE("sws format: hostile version 3 files (varints) are refused with a clear error") {
+  // A valid one-tensor file, then its varints broken one way at a time, CRCs kept valid.
+  SwsModel one;
+  one.architecture = "m";
+  one.tensors.push_back({"w", {2, 3}, {0.5f, 0, 0, -0.5f, 0.5f, 0}});
+  const TensorParts p = parts_of(one.tensors[0]);
+  const auto tensor = [&](const std::string& dims, const std::string& nonzeros) {
+    Bytes b;
+    b.vstr(p.name).u8(2).raw(dims).u8(static_cast<uint8_t>(p.codebook.size()));
+    for (uint32_t v : p.codebook) b.u32(v);
+    b.raw(nonzeros).var(p.positions.size()).raw(p.positions).var(p.values.size()).raw(p.values);
+    return b.s;
+  };
+  const auto header = [](const std::string& count) { return Bytes().vstr("m").var(0).raw(count).u8(0).var(0).s; };
+  const std::string dims = Bytes().var(2).var(3).s, nz = Bytes().var(p.nonzeros).s, one_tensor = Bytes().var(1).s;
+  REQUIRE(decode_error(file3_of(header(one_tensor), {tensor(dims, nz)})).empty());
+  check_same(decode(file3_of(header(one_tensor), {tensor(dims, nz)})), one);
+  // Not minimal: 1 written as 81 00.
+  check_rejects(file3_of(header(std::string("\x81\x00", 2)), {tensor(dims, nz)}), {"tensor count", "not a valid varint"});
+  check_rejects(file3_of(header(one_tensor), {tensor(std::string("\x82\x00\x03", 3), nz)}), {"dimension", "not a valid varint"});
+  // Over 10 bytes, and past 64 bits in its tenth.
+  check_rejects(file3_of(header(std::string(10, '\x80') + "\x01"), {}), {"tensor count", "not a valid varint"});
+  check_rejects(file3_of(header(std::string(9, '\xff') + "\x02"), {}), {"tensor count", "not a valid varint"});
+  // A value too large for the field it stands for: a count past 32 bits, a name past 16.
+  check_rejects(file3_of(header(Bytes().var(uint64_t{1} << 32).s), {}), {"tensor count", "more than 32 bits"});
+  check_rejects(file3_of(Bytes().var(70000).raw(std::string(70000, 'a')).var(0).var(0).u8(0).var(0).s, {}),
+                {"architecture", "more than 16 bits"});
+  // A dimension past 2^31, a non-zero count past the elements.
+  check_rejects(file3_of(header(one_tensor), {tensor(Bytes().var(uint64_t{1} << 32).var(3).s, nz)}),
+                {"dimension of 4294967296"});
+  check_rejects(file3_of(header(one_tensor), {tensor(dims, Bytes().var(7).s)}), {"declares 7 non-zeros"});
+  // The section length: cut off by the end of the file, or not minimal.
+  const std::string good = file3_of(header(one_tensor), {tensor(dims, nz)});
+  check_rejects(good.substr(0, 8) + "\x80", {"header section", "no valid varint length"});
+  const std::string prefix = "\x89SWS" + std::string("\x03\0\0\0", 4);
+  const std::string h = header(Bytes().var(0).s);
+  Bytes sec;
+  sec.u8(static_cast<uint8_t>(0x80 | h.size())).u8(0).raw(h);
+  sec.u32(static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(sec.s.data()), static_cast<uInt>(sec.s.size()))));
+  check_rejects(prefix + sec.s, {"header section", "no valid varint length"});
+  // Truncated at every byte: always a clear error.
+  for (size_t cut = 0; cut < good.size(); ++cut) {
+    INFO("cut at ", cut);
+    CHECK(!decode_error(good.substr(0, cut)).empty());
+  }
 }
 
 TEST_CASE("sws format: hostile version 2 files (the shared codebook) are refused with a clear error") {
@@ -536,8 +651,8 @@ TEST_CASE("sws format: wrong magic and wrong version") {
   check_rejects("", {"not a .sws file"});
   check_rejects("PK\x03\x04", {"not a .sws file"});
   bad = bytes;
-  bad[4] = 3;
-  check_rejects(bad, {"version 3", "not supported"});
+  bad[4] = 4;
+  check_rejects(bad, {"version 4", "not supported", "versions 1 to 3"});
   CHECK(decode_error(file_of(header_payload(0), {}, 1)).empty());
   check_rejects(file_of(header_payload(0), {}, 0xFFFFFFFFu), {"version 4294967295"});
 }
