@@ -180,14 +180,20 @@ struct TensorParts {
   std::string positions, values;
 };
 
-std::string tensor_payload(const TensorParts& t) {
+// A tensor section's payload: its codebook as u32 values, or (`shared` non-empty) as one-byte
+// indices into the shared codebook; counts, lengths and dimensions fixed-width (versions 1
+// and 2) or varints (`varints`, version 3).
+std::string tensor_payload(const TensorParts& t, const std::vector<uint32_t>& shared = {}, bool varints = false) {
   Bytes b;
-  b.str(t.name).u8(static_cast<uint8_t>(t.dims.size()));
-  for (uint64_t d : t.dims) b.u64(d);
+  const auto number = [&](uint64_t v, int width) -> Bytes& { return varints ? b.var(v) : b.raw_le(v, width); };
+  number(t.name.size(), 2).raw(t.name).u8(static_cast<uint8_t>(t.dims.size()));
+  for (uint64_t d : t.dims) number(d, 8);
   b.u8(static_cast<uint8_t>(t.codebook.size()));
-  for (uint32_t v : t.codebook) b.u32(v);
-  b.u32(t.nonzeros).u32(static_cast<uint32_t>(t.positions.size())).raw(t.positions);
-  b.u32(static_cast<uint32_t>(t.values.size())).raw(t.values);
+  for (uint32_t v : t.codebook)
+    shared.empty() ? b.u32(v) : b.u8(static_cast<uint8_t>(std::find(shared.begin(), shared.end(), v) - shared.begin()));
+  number(t.nonzeros, 4);
+  number(t.positions.size(), 4).raw(t.positions);
+  number(t.values.size(), 4).raw(t.values);
   return b.s;
 }
 
@@ -377,17 +383,7 @@ TEST_CASE("sws format: exact bytes of a tiny file, and the hand builder agrees w
   for (const auto& kv : users) shared.push_back(kv.first);
   std::stable_sort(shared.begin(), shared.end(), [&](uint32_t a, uint32_t b) { return users[a] > users[b]; });
   std::vector<std::string> tensors;
-  for (const auto& t : m.tensors) {
-    TensorParts p = parts_of(t);
-    Bytes b;
-    b.str(p.name).u8(static_cast<uint8_t>(p.dims.size()));
-    for (uint64_t d : p.dims) b.u64(d);
-    b.u8(static_cast<uint8_t>(p.codebook.size()));
-    for (uint32_t v : p.codebook) b.u8(static_cast<uint8_t>(std::find(shared.begin(), shared.end(), v) - shared.begin()));
-    b.u32(p.nonzeros).u32(static_cast<uint32_t>(p.positions.size())).raw(p.positions);
-    b.u32(static_cast<uint32_t>(p.values.size())).raw(p.values);
-    tensors.push_back(b.s);
-  }
+  for (const auto& t : m.tensors) tensors.push_back(tensor_payload(parts_of(t), shared));
   Bytes hb;
   hb.str("lenet5").u32(2).str("tau").str("0.015").str("pi0").str("0.999").u32(4).u8(static_cast<uint8_t>(shared.size()));
   for (uint32_t v : shared) hb.u32(v);
@@ -404,16 +400,7 @@ TEST_CASE("sws format: exact bytes of a tiny file, and the hand builder agrees w
   check_same(decode(encode_sws(m, 2)), m);
   // Version 3 (the default): the same fields, every count, length and dimension a varint.
   std::vector<std::string> tensors3;
-  for (const auto& t : m.tensors) {
-    TensorParts p = parts_of(t);
-    Bytes b;
-    b.vstr(p.name).u8(static_cast<uint8_t>(p.dims.size()));
-    for (uint64_t d : p.dims) b.var(d);
-    b.u8(static_cast<uint8_t>(p.codebook.size()));
-    for (uint32_t v : p.codebook) b.u8(static_cast<uint8_t>(std::find(shared.begin(), shared.end(), v) - shared.begin()));
-    b.var(p.nonzeros).var(p.positions.size()).raw(p.positions).var(p.values.size()).raw(p.values);
-    tensors3.push_back(b.s);
-  }
+  for (const auto& t : m.tensors) tensors3.push_back(tensor_payload(parts_of(t), shared, true));
   Bytes hb3;
   hb3.vstr("lenet5").var(2).vstr("tau").vstr("0.015").vstr("pi0").vstr("0.999").var(4).u8(static_cast<uint8_t>(shared.size()));
   for (uint32_t v : shared) hb3.u32(v);
@@ -424,15 +411,9 @@ TEST_CASE("sws format: exact bytes of a tiny file, and the hand builder agrees w
   // Version 3 without sharing (a shared size of 0, each tensor its own u32 codebook) decodes too.
   Bytes h30;
   h30.vstr("lenet5").var(2).vstr("tau").vstr("0.015").vstr("pi0").vstr("0.999").var(1).u8(0).var(0);
-  TensorParts p0 = parts_of(one.tensors[0]);
-  Bytes t30;
-  t30.vstr(p0.name).u8(static_cast<uint8_t>(p0.dims.size()));
-  for (uint64_t d : p0.dims) t30.var(d);
-  t30.u8(static_cast<uint8_t>(p0.codebook.size()));
-  for (uint32_t v : p0.codebook) t30.u32(v);
-  t30.var(p0.nonzeros).var(p0.positions.size()).raw(p0.positions).var(p0.values.size()).raw(p0.values);
-  CHECK(file3_of(h30.s, {t30.s}) == encode(one));
-  check_same(decode(file3_of(h30.s, {t30.s})), one);
+  const std::string own3 = tensor_payload(parts_of(one.tensors[0]), {}, true);
+  CHECK(file3_of(h30.s, {own3}) == encode(one));
+  check_same(decode(file3_of(h30.s, {own3})), one);
   CHECK_THROWS_WITH(encode_sws(m, 4), doctest::Contains("format version 4 does not exist"));
 }
 
