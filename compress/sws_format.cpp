@@ -483,8 +483,10 @@ std::string encode_sws(const SwsModel& model, uint32_t version) {
   }
   std::vector<uint32_t> shared;
   std::unordered_map<uint32_t, uint8_t> shared_index;
+  // (Version 3 writes the shared size byte either way: it costs nothing extra there.)
+  const size_t size_byte = version == kSharedCodebookVersion ? 1 : 0;
   if (version >= kSharedCodebookVersion && uses.size() <= static_cast<size_t>(kSwsMaxCodebook) &&
-      1 + 4 * uses.size() + own_entries < 4 * own_entries) {
+      size_byte + 4 * uses.size() + own_entries < 4 * own_entries) {
     for (const auto& kv : uses) shared.push_back(kv.first);
     // Used by most tensors first, ties by the smaller pattern: a deterministic order.
     std::sort(shared.begin(), shared.end(), [&](uint32_t a, uint32_t b) {

@@ -444,6 +444,16 @@ TEST_CASE("sws format: hostile version 3 files (varints) are refused with a clea
   check_rejects(file3_of(header(Bytes().var(uint64_t{1} << 32).s), {}), {"tensor count", "more than 32 bits"});
   check_rejects(file3_of(Bytes().var(70000).raw(std::string(70000, 'a')).var(0).var(0).u8(0).var(0).s, {}),
                 {"architecture", "more than 16 bits"});
+  // The largest valid varints (2^63 in 10 bytes, 2^64 - 1) read, then refused by the dimension's bound.
+  check_rejects(file3_of(header(one_tensor), {tensor(std::string(9, '\x80') + "\x01" + Bytes().var(3).s, nz)}),
+                {"dimension of 9223372036854775808"});
+  check_rejects(file3_of(header(one_tensor), {tensor(std::string(9, '\xff') + "\x01" + Bytes().var(3).s, nz)}),
+                {"dimension of 18446744073709551615"});
+  // 0 written as 80 00; a section length past 4 GiB; counts past the format's limits.
+  check_rejects(file3_of(header(std::string("\x80\x00", 2)), {}), {"tensor count", "not a valid varint"});
+  check_rejects(std::string("\x89SWS\x03\0\0\0", 8) + Bytes().var(uint64_t{1} << 32).s, {"more than 4 GiB"});
+  check_rejects(file3_of(header(Bytes().var(70000).s), {}), {"tensor count 70000"});
+  check_rejects(file3_of(Bytes().vstr("m").var(5000).s, {}), {"configuration count 5000"});
   // A dimension past 2^31, a non-zero count past the elements.
   check_rejects(file3_of(header(one_tensor), {tensor(Bytes().var(uint64_t{1} << 32).var(3).s, nz)}),
                 {"dimension of 4294967296"});
@@ -581,47 +591,54 @@ TEST_CASE("sws format: write and read a file") {
 }
 
 TEST_CASE("sws format: truncation at every byte offset is an error") {
-  const std::string bytes = encode(small_model(1));
-  INFO("file of ", bytes.size(), " bytes");
-  CHECK(bytes.size() < 4096);
-  int errors = 0;
-  for (size_t n = 0; n < bytes.size(); ++n) {
-    const std::string cut = bytes.substr(0, n);
-    try {
-      decode(cut);
-    } catch (const Error&) {
-      ++errors;
-    }
-  }
-  CHECK(errors == static_cast<int>(bytes.size()));
-  // Bytes appended after a valid file are an error too.
-  check_rejects(bytes + std::string(1, '\0'), {"unexpected bytes after the last"});
-}
-
-TEST_CASE("sws format: random bit flips anywhere are caught") {
-  const std::string bytes = encode(small_model(2));
-  std::mt19937 rng(99);
-  std::uniform_int_distribution<size_t> at(0, bytes.size() * 8 - 1);
-  int errors = 0, trials = 0;
-  for (int flips : {1, 2, 3, 8}) {
-    for (int trial = 0; trial < 1000; ++trial, ++trials) {
-      std::string bad = bytes;
-      for (int f = 0; f < flips; ++f) {
-        const size_t bit = at(rng);
-        bad[bit / 8] = static_cast<char>(bad[bit / 8] ^ (1 << (bit % 8)));
-      }
-      if (bad == bytes) {  // flips that cancel out
-        ++errors;
-        continue;
-      }
+  for (uint32_t version : {1u, 2u, 3u}) {
+    const std::string bytes = encode_sws(small_model(1), version);
+    INFO("version ", version, ", file of ", bytes.size(), " bytes");
+    CHECK(bytes.size() < 4096);
+    CHECK(bytes[4] == static_cast<char>(version));
+    int errors = 0;
+    for (size_t n = 0; n < bytes.size(); ++n) {
+      const std::string cut = bytes.substr(0, n);
       try {
-        decode(bad);
+        decode(cut);
       } catch (const Error&) {
         ++errors;
       }
     }
+    CHECK(errors == static_cast<int>(bytes.size()));
+    // Bytes appended after a valid file are an error too.
+    check_rejects(bytes + std::string(1, '\0'), {"unexpected bytes after the last"});
   }
-  CHECK(errors == trials);
+}
+
+TEST_CASE("sws format: random bit flips anywhere are caught") {
+  for (uint32_t version : {1u, 2u, 3u}) {
+    INFO("version ", version);
+    const std::string bytes = encode_sws(small_model(2), version);
+    CHECK(bytes[4] == static_cast<char>(version));
+    std::mt19937 rng(99);
+    std::uniform_int_distribution<size_t> at(0, bytes.size() * 8 - 1);
+    int errors = 0, trials = 0;
+    for (int flips : {1, 2, 3, 8}) {
+      for (int trial = 0; trial < 1000; ++trial, ++trials) {
+        std::string bad = bytes;
+        for (int f = 0; f < flips; ++f) {
+          const size_t bit = at(rng);
+          bad[bit / 8] = static_cast<char>(bad[bit / 8] ^ (1 << (bit % 8)));
+        }
+        if (bad == bytes) {  // flips that cancel out
+          ++errors;
+          continue;
+        }
+        try {
+          decode(bad);
+        } catch (const Error&) {
+          ++errors;
+        }
+      }
+    }
+    CHECK(errors == trials);
+  }
 }
 
 TEST_CASE("sws format: wrong magic and wrong version") {
@@ -777,9 +794,11 @@ TEST_CASE("sws format: the encoder pads a huge, nearly empty model to the decode
   SwsModel m;
   m.tensors.push_back({"zeros", {1 << 11, 1 << 11}, std::vector<float>(1 << 22, 0.0f)});
   m.tensors[0].values[12345] = 1.5f;
-  const std::string bytes = encode(m);
-  CHECK(bytes.size() >= ((1u << 22) - (1u << 16)) / 4096);
-  check_same(m, decode(bytes));
+  for (uint32_t version : {1u, 3u}) {
+    const std::string bytes = encode_sws(m, version);
+    CHECK(bytes.size() >= ((1u << 22) - (1u << 16)) / 4096);
+    check_same(m, decode(bytes));
+  }
 }
 
 TEST_CASE("sws format: encode and decode speed (printed, not checked)") {
