@@ -21,8 +21,8 @@ constexpr uint8_t kMagic[4] = {0x89, 'S', 'W', 'S'};
 // Version 2 adds one codebook shared by every tensor (a tensor then lists indices into it);
 // version 3 writes every count, length and dimension as a LEB128 varint (most fit one or two
 // bytes instead of four or eight) and always has the shared codebook's size (0: none). The
-// encoder writes version 3 (or, asked for an older one, 2 when sharing makes the file smaller,
-// else 1); all three are read.
+// encoder writes version 3 by default; asked for 2 it writes 2 when sharing makes the file
+// smaller, else 1; asked for 1, version 1. All three are read.
 constexpr uint32_t kVersion = 1, kSharedCodebookVersion = 2, kCompactVersion = 3;
 constexpr size_t kMaxVarintBytes = 10;  // a u64 in 7-bit groups
 constexpr size_t kMaxString = 65535;  // u16 length prefix
@@ -45,16 +45,12 @@ uint64_t element_budget(uint64_t file_size) {
 
 // ---------------------------------------------------------------- writing
 
-void put_u8(std::string& s, uint8_t v) { s.push_back(static_cast<char>(v)); }
-void put_u16(std::string& s, uint16_t v) {
-  for (int i = 0; i < 2; ++i) s.push_back(static_cast<char>(v >> (8 * i)));
+// `width` bytes, little-endian.
+void put_le(std::string& s, uint64_t v, int width) {
+  for (int i = 0; i < width; ++i) s.push_back(static_cast<char>(v >> (8 * i)));
 }
-void put_u32(std::string& s, uint32_t v) {
-  for (int i = 0; i < 4; ++i) s.push_back(static_cast<char>(v >> (8 * i)));
-}
-void put_u64(std::string& s, uint64_t v) {
-  for (int i = 0; i < 8; ++i) s.push_back(static_cast<char>(v >> (8 * i)));
-}
+void put_u8(std::string& s, uint8_t v) { put_le(s, v, 1); }
+void put_u32(std::string& s, uint32_t v) { put_le(s, v, 4); }
 // LEB128: 7 bits per byte, least significant group first, the high bit set on all but the last.
 void put_varint(std::string& s, uint64_t v) {
   while (v >= 0x80) {
@@ -65,8 +61,7 @@ void put_varint(std::string& s, uint64_t v) {
 }
 // A count, length or dimension: `width` bytes little-endian (versions 1 and 2) or a varint (3).
 void put_number(std::string& s, uint64_t v, int width, bool compact) {
-  if (compact) return put_varint(s, v);
-  for (int i = 0; i < width; ++i) s.push_back(static_cast<char>(v >> (8 * i)));
+  compact ? put_varint(s, v) : put_le(s, v, width);
 }
 
 uint32_t crc32_of(const uint8_t* p, size_t n) {
@@ -174,9 +169,7 @@ class Cursor {
     return v;
   }
   uint8_t u8(const char* field) { return static_cast<uint8_t>(uint(1, field)); }
-  uint16_t u16(const char* field) { return static_cast<uint16_t>(uint(2, field)); }
   uint32_t u32(const char* field) { return static_cast<uint32_t>(uint(4, field)); }
-  uint64_t u64(const char* field) { return uint(8, field); }
   // A count, length or dimension: `width` bytes (versions 1 and 2), or a minimal varint whose
   // value fits those bytes (version 3).
   uint64_t number(int width, const char* field) {
