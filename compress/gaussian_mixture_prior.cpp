@@ -87,7 +87,7 @@ Tensor mixture_negative_log_likelihood(const std::vector<Tensor>& weights, const
 }
 
 Tensor mixture_negative_log_likelihood(const std::vector<Tensor>& weights, const Tensor& mu, const Tensor& gamma,
-                                       const Tensor& rho, const Tensor& eta) {
+                                       const Tensor& rho, const Tensor& eta, Share part) {
   const int64_t J = gamma.numel();
   SWS_CHECK(J >= 2 && mu.numel() == J - 1 && rho.numel() == J - 1 && eta.numel() == 1,
             "mixture prior: mu and rho need J - 1 entries, gamma J and eta 1, got " + describe(mu) + ", " +
@@ -111,15 +111,28 @@ Tensor mixture_negative_log_likelihood(const std::vector<Tensor>& weights, const
   Backend& be = backend_for(device);
   Tensor stats = Tensor::zeros({3 * J + 1}, DType::F64, device);
   auto node = std::make_shared<MixturePriorNode>();
-  int64_t n = 0;
+  int64_t n = 0, offset = 0;  // weights counted; the flat index of the tensor's first
+  const int64_t part_end = part.count < 0 ? INT64_MAX : part.first + part.count;
   for (const Tensor& w_in : weights) {
     SWS_CHECK(w_in.dtype() == gamma.dtype() && w_in.device() == device,
               "mixture prior: weight " + describe(w_in) + " differs from the prior's " + describe(gamma));
     Tensor w = w_in.contiguous();
-    Tensor gw = Tensor::empty_like(w);
-    be.mixture_prior(w, mixture_t, gw, stats);
+    const int64_t m = w.numel(), lo = std::max(part.first, offset), hi = std::min(part_end, offset + m);
+    offset += m;
+    if (lo == offset - m && hi == offset) {  // the whole tensor
+      Tensor gw = Tensor::empty_like(w);
+      be.mixture_prior(w, mixture_t, gw, stats);
+      node->grads.push_back(gw);
+      n += m;
+      continue;
+    }
+    Tensor gw = Tensor::zeros(w.shape(), w.dtype(), device);
+    if (hi > lo) {
+      Tensor gw_part = gw.view({m}).rows(lo - (offset - m), hi - lo);
+      be.mixture_prior(w.view({m}).rows(lo - (offset - m), hi - lo), mixture_t, gw_part, stats);
+      n += hi - lo;
+    }
     node->grads.push_back(gw);
-    n += w.numel();
   }
   const std::vector<double> st = stats.to_double_vector();
   std::vector<double> dmu(J - 1), dgamma(J), drho(J - 1);
@@ -188,8 +201,16 @@ void GaussianMixturePrior::set_pi_zero(double pi_zero) {
   eta.fill_(std::log(pi_zero) - std::log1p(-pi_zero));
 }
 
-Tensor GaussianMixturePrior::complexity(const std::vector<Tensor>& weights) const {
-  const Tensor nll = mixture_negative_log_likelihood(weights, mu, gamma, rho, eta);
+Tensor GaussianMixturePrior::complexity(const std::vector<Tensor>& weights, int rank, int ranks) const {
+  Share part{0, -1};  // all weights
+  if (ranks > 1) {
+    int64_t total = 0;
+    for (const Tensor& w : weights) total += w.numel();
+    part = share_of(total, rank, ranks);
+  }
+  SWS_CHECK(rank >= 0 && rank < ranks, "mixture prior: rank " + std::to_string(rank) + " of " + std::to_string(ranks));
+  const Tensor nll = mixture_negative_log_likelihood(weights, mu, gamma, rho, eta, part);
+  if (rank > 0) return nll;  // rank 0 adds the hyper-priors
   // Gamma hyper-priors: -log Gamma(lambda | alpha, beta) = (1 - alpha) gamma + beta lambda + const.
   const Tensor hyper = sum(add(mul(one_minus_alpha_, gamma), mul(beta_, exp(gamma))));
   if (!options_.learn_pi_zero) return add(nll, hyper);

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/communicator.h"
 #include "core/tensor.h"
 
 namespace sws {
@@ -51,7 +52,11 @@ class GaussianMixturePrior {
   // differentiable w.r.t. the weights, mu, gamma and rho; with a learned pi_0 also w.r.t. eta,
   // plus the Beta term -(a - 1) log pi_0 - (b - 1) log(1 - pi_0). The training loss adds
   // (tau / N) C. Throws sws::Error if a weight's dtype or device differs from the prior's.
-  Tensor complexity(const std::vector<Tensor>& weights) const;
+  // Data-parallel training splits it: rank `rank` of `ranks` computes the sum over its share
+  // (share_of) of the weights taken in order as one flat list, and rank 0 adds the hyper-prior
+  // terms, so that the pieces' values and gradients sum to the whole (zero gradients outside
+  // the share) and the prior's cost divides by the rank count.
+  Tensor complexity(const std::vector<Tensor>& weights, int rank = 0, int ranks = 1) const;
 
   // The learned tensors with their names, for optimiser groups and checkpoints:
   // "prior.means" (mu_1..mu_{J-1}), "prior.log_precisions" (gamma), "prior.mixing_logits" (rho),
@@ -90,9 +95,12 @@ class GaussianMixturePrior {
 //   dC/dgamma_j = -sum_i r_ij (1/2 - lambda_j (w_i - mu_j)^2 / 2)
 //   dC/drho_m = -sum_i (r_im - s_m (1 - r_i0)),  s = softmax(rho)
 //   dC/deta = -sum_i (r_i0 - pi_0),  pi_0 = sigmoid(eta)
-// Every weight must have gamma's dtype and device, else sws::Error.
+// Every weight must have gamma's dtype and device, else sws::Error. With `part`, only the
+// weights [part.first, part.first + part.count) of the tensors taken in order as one flat list
+// count (the others get zero gradients); by default all of them.
 Tensor mixture_negative_log_likelihood(const std::vector<Tensor>& weights, const Tensor& mu,
-                                       const Tensor& gamma, const Tensor& rho, const Tensor& eta);
+                                       const Tensor& gamma, const Tensor& rho, const Tensor& eta,
+                                       Share part = {0, -1});
 // The same with pi_0 a constant in (0, 1) (else sws::Error).
 Tensor mixture_negative_log_likelihood(const std::vector<Tensor>& weights, const Tensor& mu,
                                        const Tensor& gamma, const Tensor& rho, double pi_zero);

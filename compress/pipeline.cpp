@@ -40,14 +40,24 @@ PipelineResult compress_model(Module& model, const PipelineSettings& settings, c
   // Both training stages record the thread count in their checkpoints: one count for the run.
   set_num_threads(stage_thread_count(run.threads, run.resume,
                                      {checkpoints + "/retrain.safetensors", checkpoints + "/pretrain.safetensors"}));
-  std::error_code ec;
-  std::filesystem::create_directories(checkpoints, ec);
-  SWS_CHECK(!ec, "cannot create the run's folder " + checkpoints + ": " + ec.message());
+  const bool writer = rank_of(run.comm) == 0;  // the one rank that writes files and reports
+  run_on_every_rank(run.comm, [&] {
+    if (!writer) return;
+    std::error_code ec;
+    std::filesystem::create_directories(checkpoints, ec);
+    SWS_CHECK(!ec, "cannot create the run's folder " + checkpoints + ": " + ec.message());
+  });
   auto note = [&](const std::string& line) {
-    if (run.observer.on_note) run.observer.on_note(line);
+    if (run.observer.on_note && writer) run.observer.on_note(line);
   };
   auto stage = [&](const std::string& name) {
-    if (run.on_stage) run.on_stage(name, model);
+    if (run.on_stage && writer) run.on_stage(name, model);
+  };
+  // Rank 0 writes; a failed write stops every rank with its message.
+  auto write = [&](const std::function<void()>& save) {
+    run_on_every_rank(run.comm, [&] {
+      if (writer) save();
+    });
   };
   auto metadata = [&](const std::string& stage_name) {
     return std::map<std::string, std::string>{{"sws.model", run.architecture}, {"sws.stage", stage_name}};
@@ -62,7 +72,8 @@ PipelineResult compress_model(Module& model, const PipelineSettings& settings, c
     return a;
   };
   StageRun stage_run;
-  stage_run.architecture = run.architecture, stage_run.resume = run.resume, stage_run.observer = run.observer;
+  stage_run.architecture = run.architecture, stage_run.resume = run.resume, stage_run.comm = run.comm;
+  if (writer) stage_run.observer = run.observer;
   stage_run.evaluations = {{"validation_accuracy", &split.validation}};
 
   PipelineResult result;
@@ -76,11 +87,11 @@ PipelineResult compress_model(Module& model, const PipelineSettings& settings, c
     result.pretrained_validation = p.accuracy;
     metrics["pretrained"] = p.metrics;
   } else {
-    result.pretrained_validation = evaluate_accuracy(model, split.validation);
+    result.pretrained_validation = evaluate_accuracy(model, split.validation, run.comm);
     metrics["pretrained"] = {{"validation_accuracy", result.pretrained_validation}, {"seconds", 0.0}};
   }
   result.pretrained_accuracy = report_test(metrics["pretrained"]);
-  save_checkpoint(model, out + "/pretrained.safetensors", metadata("pretrained"));
+  write([&] { save_checkpoint(model, out + "/pretrained.safetensors", metadata("pretrained")); });
 
   stage("retraining");
   stage_run.checkpoint = checkpoints + "/retrain.safetensors";
@@ -89,8 +100,10 @@ PipelineResult compress_model(Module& model, const PipelineSettings& settings, c
   result.retrained_validation = r.accuracy;
   metrics["retrained"] = r.metrics;
   result.retrained_accuracy = report_test(metrics["retrained"]);
-  save_checkpoint(model, out + "/retrained.safetensors", metadata("retrained"));
-  save_prior(*r.prior, out + "/prior.safetensors");
+  write([&] {
+    save_checkpoint(model, out + "/retrained.safetensors", metadata("retrained"));
+    save_prior(*r.prior, out + "/prior.safetensors");
+  });
 
   stage("post-processing");
   stage_run.checkpoint.clear();
@@ -101,7 +114,7 @@ PipelineResult compress_model(Module& model, const PipelineSettings& settings, c
   result.paper_rate = q.account.rate();
   metrics["quantized"] = q.metrics;
   result.quantized_accuracy = report_test(metrics["quantized"]);
-  save_checkpoint(model, out + "/quantized.safetensors", metadata("quantized"));
+  write([&] { save_checkpoint(model, out + "/quantized.safetensors", metadata("quantized")); });
   // Never a broken model presented as a result: judged on the validation split.
   const double drop = result.retrained_validation - result.quantized_validation;
   result.failed = drop > settings.max_accuracy_drop;
@@ -111,7 +124,7 @@ PipelineResult compress_model(Module& model, const PipelineSettings& settings, c
   // The real file (docs/FORMAT.md): its size, and the rate against 32-bit floats.
   const std::string file = result.failed ? "FAILED-model.sws" : "model.sws";
   const std::string bytes = encode_sws(to_sws_model(model, run.architecture, run.sws_config));
-  write_file_atomically(out + "/" + file, bytes);
+  write([&] { write_file_atomically(out + "/" + file, bytes); });
   result.file_bytes = static_cast<int64_t>(bytes.size());
   result.file_rate = 4.0 * q.account.parameters / static_cast<double>(bytes.size());
   metrics["compression"] = {{"paper_rate", result.paper_rate}, {"paper_bits", q.account.total_bits},
@@ -121,10 +134,10 @@ PipelineResult compress_model(Module& model, const PipelineSettings& settings, c
     const std::string message =
         quantization_failure_message(result.retrained_validation, result.quantized_validation, settings.max_accuracy_drop);
     metrics["failure"] = message;
-    write_file_atomically(out + "/metrics.json", metrics.dump(2) + "\n");
+    write([&] { write_file_atomically(out + "/metrics.json", metrics.dump(2) + "\n"); });
     throw QuantizationFailure(message, result);
   }
-  write_file_atomically(out + "/metrics.json", metrics.dump(2) + "\n");
+  write([&] { write_file_atomically(out + "/metrics.json", metrics.dump(2) + "\n"); });
   note("wrote " + out + "/" + file + ": " + std::to_string(result.file_bytes) + " bytes");
   return result;
 }

@@ -41,6 +41,11 @@ struct PipelineRun {
   // Called as each stage starts ("pretraining", "retraining", "post-processing") with the model
   // as it is then (figures take the pretrained weights' range here).
   std::function<void(const std::string& stage, Module& model)> on_stage;
+  // Synchronous data parallelism over comm's ranks (core/communicator.h; the training loop says
+  // how); null: one process. Every rank calls compress_model with the same arguments; rank 0
+  // alone writes the files and reports to the observer and on_stage; post-processing runs on
+  // every rank alike (it is cheap and deterministic), so that all end with the same model.
+  Communicator* comm = nullptr;
 };
 
 // What the run produced; metrics is metrics.json's content.

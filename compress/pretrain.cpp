@@ -32,6 +32,7 @@ PretrainResult pretrain(Module& model, const PretrainSettings& s, const Dataset&
   o.stage = "pretraining", o.epochs = s.epochs, o.batch = s.batch, o.shuffle_seed = s.seed ^ 0x5eedda7aULL;
   o.hint = "try a smaller learning rate (--pretrain-lr; --lr of sws pretrain)";
   o.checkpoint = run.checkpoint, o.resume = run.resume, o.settings = settings, o.evaluations = run.evaluations;
+  o.comm = run.comm;
   const int64_t steps_per_epoch = (train.size() + s.batch - 1) / s.batch, total_steps = steps_per_epoch * s.epochs;
   if (run.observer.on_note)
     run.observer.on_note("pretraining " + run.architecture + ": " + std::to_string(model.parameter_count()) +
@@ -43,8 +44,10 @@ PretrainResult pretrain(Module& model, const PretrainSettings& s, const Dataset&
       adam.group("weights").options.lr = 0.5 * s.lr * (1.0 + std::cos(M_PI * step.global_step / total_steps));
     };
   const nlohmann::json& history = loop.run(train, [&](const TrainingStep& step) {
-    Tensor loss = cross_entropy(model(step.x), step.y);
-    return StepLoss{loss, {{"train_loss", loss}}};
+    const Tensor loss = cross_entropy(model(step.x), step.y);
+    // On several ranks each contributes its share's mean weighted by its share of the batch.
+    if (step.ranks == 1) return StepLoss{loss, {{"train_loss", loss}}};
+    return StepLoss{mul_scalar(loss, step.share), {{"train_loss", loss}}};
   });
   PretrainResult r;
   const nlohmann::json last = loop.last_record();

@@ -112,6 +112,7 @@ RetrainResult retrain(Module& model, const RetrainSettings& s, const SnapSetting
   o.stage = "retraining", o.epochs = epoch_cap(s), o.batch = s.batch, o.shuffle_seed = s.seed ^ 0x7e7a1be5ULL;
   o.hint = "try a smaller --tau or --lr-weights";
   o.checkpoint = run.checkpoint, o.resume = run.resume, o.settings = settings, o.evaluations = run.evaluations;
+  o.comm = run.comm;
   if (run.observer.on_note) {
     char line[300];
     std::snprintf(line, sizeof line, "retraining %s: J = %lld, pi0 = %g%s, tau = %g, %lld epochs of %lld steps%s",
@@ -172,8 +173,10 @@ RetrainResult retrain(Module& model, const RetrainSettings& s, const SnapSetting
   const double n = static_cast<double>(train.size());
   const nlohmann::json& history = loop.run(train, [&](const TrainingStep& step) {
     const Tensor ce = cross_entropy(model(step.x), step.y);
-    const Tensor complexity = prior->complexity(weights);
-    const Tensor loss = add(ce, mul_scalar(complexity, tau_of(step.epoch) / n));
+    // On several ranks: this rank's share of the batch, weighted, and its part of the prior.
+    const Tensor complexity = prior->complexity(weights, step.rank, step.ranks);
+    const Tensor data_term = step.ranks == 1 ? ce : mul_scalar(ce, step.share);
+    const Tensor loss = add(data_term, mul_scalar(complexity, tau_of(step.epoch) / n));
     return StepLoss{loss, {{"cross_entropy", ce}, {"complexity", complexity, false}}};
   });
   apply_rule_pi0();  // a resume after the last epoch runs no step

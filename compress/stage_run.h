@@ -22,6 +22,9 @@ struct StageRun {
   // Accuracy on each dataset after every epoch, stored under its name ("test_accuracy").
   std::vector<std::pair<std::string, const Dataset*>> evaluations;
   TrainingObserver observer;           // optim/console_observer.h prints; empty = quiet
+  // Data-parallel over these ranks (TrainingLoopOptions::comm); null: one process. Give the
+  // observer to rank 0 only: the stages' notes are not gated by rank.
+  Communicator* comm = nullptr;
 };
 
 // What a stage records about the run besides its own settings (the resume check compares all of

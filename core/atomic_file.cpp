@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
@@ -47,6 +49,25 @@ std::string parent_folder(const std::string& path) {
 
 }  // namespace
 
+namespace {
+
+// SWS_TEST_KILL_IN_WRITE="SUFFIX:N": the N-th write (1-based) of a file whose path ends with
+// SUFFIX kills the process halfway through (tests/mpi_test.sh: a rank killed while writing its
+// checkpoint must leave the previous one intact).
+bool kill_test_requested(const std::string& path) {
+  static int matches = 0;
+  const char* spec = std::getenv("SWS_TEST_KILL_IN_WRITE");
+  if (!spec) return false;
+  const std::string s = spec;
+  const size_t colon = s.rfind(':');
+  if (colon == std::string::npos) return false;
+  const std::string suffix = s.substr(0, colon);
+  if (path.size() < suffix.size() || path.compare(path.size() - suffix.size(), suffix.size(), suffix) != 0) return false;
+  return ++matches == std::atoi(s.c_str() + colon + 1);
+}
+
+}  // namespace
+
 void write_file_atomically(const std::string& path, const void* data, size_t size) {
   SWS_CHECK(!path.empty(), "core/atomic_file.cpp: write_file_atomically: empty path");
   SWS_CHECK(data != nullptr || size == 0,
@@ -66,6 +87,12 @@ void write_file_atomically(const std::string& path, const void* data, size_t siz
     ::unlink(tmp.c_str());
     return write_error(path, step, err);
   };
+  if (kill_test_requested(path)) {
+    // The crash tests' fault: half the bytes written, then the process dies (SIGKILL).
+    write_all(fd, static_cast<const uint8_t*>(data), size / 2);
+    ::fsync(fd);
+    ::raise(SIGKILL);
+  }
   if (int err = write_all(fd, static_cast<const uint8_t*>(data), size))
     throw fail("writing " + std::to_string(size) + " bytes to temporary file '" + tmp + "'", err,
                true);

@@ -12,7 +12,9 @@ namespace sws {
 
 // Replaces the file at `path` with `size` bytes from `data`, atomically and durably (temporary
 // file path + ".tmp." + pid, fsync, rename, fsync of the folder). Throws sws::Error naming the
-// path and the system's reason on any failure, after removing the temporary file.
+// path and the system's reason on any failure, after removing the temporary file. For the crash
+// tests, SWS_TEST_KILL_IN_WRITE="SUFFIX:N" kills the process halfway through the N-th write of a
+// path ending with SUFFIX.
 void write_file_atomically(const std::string& path, const void* data, size_t size);
 
 // Same, for the bytes of a string.

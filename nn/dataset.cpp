@@ -1,5 +1,6 @@
 #include "nn/dataset.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -84,14 +85,16 @@ void check_model_fits(Module& model, const Dataset& data) {
                 std::to_string(largest) + " (the largest label) are needed");
 }
 
-double evaluate_accuracy(Module& model, const Dataset& data, int64_t batch) {
+namespace {
+
+// Examples [first, first + count) of `data` whose arg-max logit (first on ties) is the label.
+int64_t count_correct(Module& model, const Dataset& data, Share part, int64_t batch) {
   NoGradGuard no_grad;
   const std::vector<Tensor> params = model.parameters();
   const Device device = params.empty() ? Device::cpu() : params.front().device();
-  const int64_t n = data.size();
   int64_t correct = 0;
-  for (int64_t start = 0; start < n; start += batch) {
-    const int64_t count = std::min(batch, n - start);
+  for (int64_t start = part.first, end = part.first + part.count; start < end; start += batch) {
+    const int64_t count = std::min(batch, end - start);
     Tensor images = data.images.rows(start, count);
     if (!device.is_cpu()) images = images.to(device);
     Tensor logits = model(images).to(Device::cpu()).contiguous();
@@ -105,7 +108,22 @@ double evaluate_accuracy(Module& model, const Dataset& data, int64_t batch) {
       correct += best == y[i];
     }
   }
-  return n ? static_cast<double>(correct) / static_cast<double>(n) : 0.0;
+  return correct;
+}
+
+}  // namespace
+
+double evaluate_accuracy(Module& model, const Dataset& data, int64_t batch) {
+  return evaluate_accuracy(model, data, nullptr, batch);
+}
+
+double evaluate_accuracy(Module& model, const Dataset& data, Communicator* comm, int64_t batch) {
+  const int64_t n = data.size();
+  const int64_t correct = count_correct(model, data, share_of(n, rank_of(comm), rank_count(comm)), batch);
+  if (!comm || comm->size() == 1) return n ? static_cast<double>(correct) / static_cast<double>(n) : 0.0;
+  Tensor total = Tensor::full({1}, static_cast<double>(correct), DType::F64, Device::cpu());
+  comm->allreduce_sum(total);
+  return n ? total.item() / static_cast<double>(n) : 0.0;
 }
 
 }  // namespace sws

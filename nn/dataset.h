@@ -3,6 +3,7 @@
 #pragma once
 #include <vector>
 
+#include "core/communicator.h"
 #include "core/mnist.h"
 #include "core/tensor.h"
 #include "nn/module.h"
@@ -48,5 +49,8 @@ void check_model_fits(Module& model, const Dataset& data);
 // batches of `batch`, under NoGradGuard; 0 for an empty dataset. The model must return F32
 // [count, classes]; each batch of host data is copied to the device of the model's parameters.
 double evaluate_accuracy(Module& model, const Dataset& data, int64_t batch = 1000);
+// The same over comm's ranks (null: one process): each evaluates its contiguous share
+// (share_of) and the counts of correct examples are summed, so every rank returns the fraction.
+double evaluate_accuracy(Module& model, const Dataset& data, Communicator* comm, int64_t batch = 1000);
 
 }  // namespace sws

@@ -21,6 +21,9 @@ std::string differing_keys(const nlohmann::json& saved, const nlohmann::json& no
     if (!saved.contains(it.key()) || saved[it.key()] != it.value())
       keys += (keys.empty() ? "" : ", ") + it.key() + " (saved " +
               (saved.contains(it.key()) ? saved[it.key()].dump() : "nothing") + ", now " + it.value().dump() + ")";
+  for (auto it = saved.begin(); it != saved.end(); ++it)
+    if (!now.contains(it.key()))
+      keys += (keys.empty() ? "" : ", ") + it.key() + " (saved " + it.value().dump() + ", now nothing)";
   return keys;
 }
 
@@ -73,6 +76,14 @@ ResumeState load_resume_state(const std::string& path, const nlohmann::json& set
     throw Error(path + ": malformed resume metadata: " + e.what());
   }
   SWS_CHECK(state.epochs_done >= 0, path + ": negative epoch count");
+  // A data-parallel run's shares, and so its result, depend on the number of ranks ("ranks" is
+  // in the settings of runs on more than one).
+  const int64_t saved_ranks = state.settings.is_object() ? state.settings.value("ranks", int64_t{1}) : 1;
+  const int64_t ranks = settings.is_object() ? settings.value("ranks", int64_t{1}) : 1;
+  SWS_CHECK(saved_ranks == ranks, path + " was written by a run on " + std::to_string(saved_ranks) +
+                                      " rank(s) and this run has " + std::to_string(ranks) + ": resume it with " +
+                                      (saved_ranks > 1 ? "mpirun -np " + std::to_string(saved_ranks) : "one process") +
+                                      " (each rank's share of a batch, and so the result, depends on the count)");
   SWS_CHECK(state.settings == settings, path + " was written by a run with other settings: " +
                                             differing_keys(state.settings, settings) +
                                             "; resume with the same flags, or start afresh without --resume");

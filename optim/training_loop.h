@@ -19,19 +19,27 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/communicator.h"
 #include "nn/dataset.h"
 #include "nn/module.h"
 #include "optim/optimizer.h"
 
 namespace sws {
 
-// The batch of one step, as the loss callback sees it.
+// The batch of one step, as the loss callback sees it. On several ranks (TrainingLoopOptions::comm)
+// every rank sees its own share of the global batch, and the callback's loss must be this rank's
+// part of the global loss, so that the sum over the ranks is the one-process loss: the share's
+// mean times `share`, plus this rank's piece of any term that does not depend on the batch
+// (GaussianMixturePrior::complexity with part {rank, ranks}). On one rank share is exactly 1.
 struct TrainingStep {
   int64_t epoch = 0, epochs = 0;            // 1-based epoch, of `epochs`
   int64_t step = 0, steps_per_epoch = 0;    // 1-based step within the epoch
   int64_t global_step = 0;                  // 0-based over the whole run (schedules)
-  int64_t first = 0, count = 0;             // examples [first, first + count) of this epoch's order
-  Tensor x, y;                              // the batch, on the loop's device
+  int64_t first = 0, count = 0;             // this rank's examples [first, first + count) of the epoch's order
+  int64_t batch_count = 0;                  // the global batch's examples (= count on one rank)
+  double share = 1;                         // count / batch_count
+  int rank = 0, ranks = 1;                  // this process's rank, of `ranks`
+  Tensor x, y;                              // this rank's examples, on the loop's device
 };
 
 // A term of the loss reported per epoch: averaged over the epoch's examples (weighted by batch
@@ -48,7 +56,8 @@ struct StepLoss {
   std::vector<LossTerm> terms;  // the same order at every step
 };
 
-// Reported after every step (for a progress line): the running values of the terms so far.
+// Reported after every step (for a progress line): the running values of the terms so far (on
+// several ranks, of the whole batch; observers are called on rank 0 only).
 struct StepProgress {
   std::string stage;  // "pretraining", "retraining", "codebook fine-tuning"
   int64_t epoch = 0, epochs = 0, step = 0, steps_per_epoch = 0, examples_done = 0;  // 1-based epoch and step
@@ -86,6 +95,14 @@ struct TrainingLoopOptions {
   nlohmann::json settings;         // must be equal in an interrupted run and its resumption
   // Evaluated after every epoch (evaluate_accuracy, nn/dataset.h) and stored under its name.
   std::vector<std::pair<std::string, const Dataset*>> evaluations;
+  // Synchronous data parallelism over comm's ranks (null: one process, as in a build without MPI).
+  // One seed gives every rank the same order; each takes its share of every global batch
+  // (core/communicator.h: share_of); after backward the gradients of every tensor that requires
+  // one travel in one flat allreduce with the step's loss and terms; the optimiser then steps
+  // identically everywhere. The state is broadcast from rank 0 at the start; evaluations are
+  // sharded and summed; rank 0 alone writes the checkpoint and calls the observer. The settings
+  // gain "ranks", so that a resume on another count is refused.
+  Communicator* comm = nullptr;
 };
 
 // One stage's loop over a dataset. `state` is every tensor the checkpoint must carry (the

@@ -225,3 +225,51 @@ TEST_CASE("prior: a Beta hyper-prior per weight scales kappa with the number of 
   o.pi_zero_concentration_per_weight = -1;
   CHECK_THROWS_WITH(GaussianMixturePrior(o, {w}), doctest::Contains("--pi0-concentration-per-weight"));
 }
+
+TEST_CASE("prior: split over ranks, the pieces' values and gradients sum to the whole prior's") {
+  // Data-parallel retraining: rank r of R computes the complexity on its share of the weights
+  // (taken as one flat list across tensors) and rank 0 adds the hyper-priors; the allreduce sums
+  // the pieces. In double precision the sums agree to rounding.
+  Rng rng(23);
+  const std::vector<Tensor> weights{random_input({7, 3}, rng, -0.5, 0.5), random_input({5}, rng, -0.5, 0.5),
+                                    random_input({11}, rng, -0.5, 0.5)};
+  PriorOptions options;
+  options.components = 5;
+  options.pi_zero = 0.8;
+  options.learn_pi_zero = true;  // every parameter, eta included
+  options.pi_zero_concentration = 40;
+  GaussianMixturePrior prior(options, weights);
+  prior.mu.data<double>()[1] += 0.07;
+  prior.rho.data<double>()[2] = 0.3;
+  prior.gamma.data<double>()[3] = 2.5;
+  std::vector<Tensor> leaves = weights;
+  for (const auto& named : prior.named_parameters()) leaves.push_back(named.second);
+  auto value_and_gradients = [&](int rank, int ranks) {
+    for (Tensor& t : leaves) t.set_grad(Tensor());
+    Tensor c = prior.complexity(weights, rank, ranks);
+    c.backward();
+    std::vector<std::vector<double>> out{{c.item()}};
+    for (const Tensor& t : leaves) out.push_back(t.grad().defined() ? t.grad().to_double_vector() : std::vector<double>(t.numel(), 0.0));
+    return out;
+  };
+  const auto whole = value_and_gradients(0, 1);
+  for (int ranks : {2, 3, 7}) {
+    CAPTURE(ranks);
+    auto summed = value_and_gradients(0, ranks);
+    for (int r = 1; r < ranks; ++r) {
+      const auto piece = value_and_gradients(r, ranks);
+      for (size_t k = 0; k < summed.size(); ++k)
+        for (size_t i = 0; i < summed[k].size(); ++i) summed[k][i] += piece[k][i];
+    }
+    for (size_t k = 0; k < whole.size(); ++k)
+      for (size_t i = 0; i < whole[k].size(); ++i) CHECK(summed[k][i] == doctest::Approx(whole[k][i]).epsilon(1e-12));
+  }
+  // A share that starts inside one tensor and ends inside another: the weights outside get zero gradients.
+  const auto second = value_and_gradients(1, 3);  // flat weights [13, 25) of 37: w0 [13, 21), w1 [0, 4), no w2
+  CHECK(second[1][12] == 0.0);
+  CHECK(second[1][13] != 0.0);
+  CHECK(second[2][3] != 0.0);
+  CHECK(second[2][4] == 0.0);
+  CHECK(second[3][0] == 0.0);
+  CHECK_THROWS_AS(prior.complexity(weights, 3, 3), Error);
+}

@@ -16,11 +16,21 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <memory>
+#include <thread>
 #include <vector>
+
+#ifdef SWS_WITH_MPI
+#include "core/mpi_communicator.h"
+#ifdef SWS_WITH_CUDA
+#include "cuda/nccl_communicator.h"
+#endif
+#endif
 
 #include "compress/presets.h"
 #include "core/blas_kernels.h"
 #include "core/error.h"
+#include "core/cpu_quota.h"
 #include "core/threads.h"
 #include "nn/dataset.h"
 #include "nn/models.h"
@@ -88,6 +98,9 @@ void add_common_flags(CLI::App* app, sws::CommandOptions& o, bool training) {
   app->add_option("--train-limit", o.train_limit, "use only the first N training images (the validation split is taken from them)");
   app->add_option("--test-limit", o.test_limit, "evaluate on only the first N test images");
   if (training) app->add_flag("--resume", o.resume, "continue from OUT/checkpoints/ (written after every epoch; same flags)");
+  if (training)
+    app->add_option("--comm-timeout", o.comm_timeout, "under mpirun: seconds a rank waits for the slowest before "
+                    "giving up, naming the ranks that stopped answering")->capture_default_str();
 }
 
 // The validation split, shared by every stage command (sws run keeps it in the settings).
@@ -196,11 +209,31 @@ void keep_warmup_share(const CLI::App* command, const std::string& epochs_flag, 
   r.tau_warmup_epochs = preset.tau_warmup_epochs * r.epochs / preset.epochs;
 }
 
+#ifdef SWS_WITH_MPI
+// A rank's default thread count: its binding's CPUs when the launcher bound it (Open MPI binds
+// each rank to a core by default), else its share of the machine's CPUs.
+int threads_per_rank(int local_ranks) {
+  const int available = sws::available_cpus();
+  const int machine = static_cast<int>(std::thread::hardware_concurrency());
+  if (machine > 0 && available < machine) return available;
+  return std::max(1, available / std::max(1, local_ranks));
+}
+#endif
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc >= 2 && std::strcmp(argv[1], "sweep") == 0) return exec_sweep(argc, argv);
-  sws::ensure_fast_blas_kernels(argv);
+  sws::ensure_fast_blas_kernels(argv);  // may re-execute the process: before MPI starts
+#ifdef SWS_WITH_MPI
+  // Under mpirun (or another MPI launcher) the process is one rank of a data-parallel run.
+  std::unique_ptr<sws::MpiSession> mpi;
+  std::unique_ptr<sws::MpiCommunicator> world;
+#ifdef SWS_WITH_CUDA
+  std::unique_ptr<sws::cuda::NcclCommunicator> nccl;  // GPU ranks: gradients summed on the devices
+#endif
+  if (sws::launched_by_mpi_launcher()) mpi = std::make_unique<sws::MpiSession>(&argc, &argv);
+#endif
   CLI::App app{"sws: compress neural networks by soft weight-sharing (Ullrich, Meeds & Welling, 2017)"};
   app.require_subcommand(1);
   const std::string named_model = model_on_command_line(argc, argv);
@@ -304,6 +337,37 @@ int main(int argc, char** argv) {
     return app.exit(e);
   }
   try {
+#ifdef SWS_WITH_MPI
+    if (mpi) {
+      world = std::make_unique<sws::MpiCommunicator>(options.comm_timeout);
+      if (world->size() > 1) {
+        // Training is data-parallel; any other command is rank 0's alone.
+        const bool training = *pretrain || *retrain || *run;
+        if (!training && world->rank() != 0) return 0;
+        if (training) options.comm = world.get();
+        if (training && options.device.rfind("cuda", 0) == 0) {
+#ifdef SWS_WITH_CUDA
+          // One GPU per rank: the local rank's, unless the launcher chose (srun --gpus-per-task);
+          // the backend then uses the one GPU it sees.
+          SWS_CHECK(options.device == "cuda" || options.device == "cuda:0",
+                    "under mpirun each rank takes the GPU of its local rank: pass --device cuda, not " + options.device);
+          if (!std::getenv("CUDA_VISIBLE_DEVICES"))
+            setenv("CUDA_VISIBLE_DEVICES", std::to_string(world->local_rank()).c_str(), 1);
+          nccl = std::make_unique<sws::cuda::NcclCommunicator>(world.get());
+          options.comm = nccl.get();
+#else
+          throw sws::Error("--device cuda needs a build with the CUDA backend");
+#endif
+        }
+      }
+      if (options.comm) {
+        if (options.threads == 0 && !std::getenv("OMP_NUM_THREADS")) options.threads = threads_per_rank(world->local_size());
+        if (world->rank() == 0)
+          std::printf("data-parallel over %s, %d thread(s) per rank\n", world->describe().c_str(),
+                      options.threads > 0 ? options.threads : sws::choose_thread_count(0).count);
+      }
+    }
+#endif
     sws::set_seed(settings, options.seed);
     keep_warmup_share(retrain, "--epochs", settings.retrain, preset_retrain);
     keep_warmup_share(run, "--retrain-epochs", settings.retrain, preset_retrain);
@@ -335,8 +399,15 @@ int main(int argc, char** argv) {
   } catch (const sws::QuantizationFailure& e) {
     std::fprintf(stderr, "sws: FAILED: %s\n", e.what());
     return kExitQuantizationFailed;
+  } catch (const sws::CollectiveError& e) {  // every rank stops with this message
+    std::fprintf(stderr, "sws: error: %s\n", e.what());
+    return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "sws: error: %s\n", e.what());
+#ifdef SWS_WITH_MPI
+    // Only this rank knows: the others would wait for it in their next collective.
+    if (options.comm) std::fflush(stderr), sws::abort_every_rank(1);
+#endif
     return 1;
   }
   return 0;

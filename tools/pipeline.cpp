@@ -74,6 +74,7 @@ StageRun stage_run(const CommandOptions& o, const Dataset& validation, const Tra
   run.architecture = o.model, run.checkpoint = checkpoint, run.resume = o.resume;
   run.evaluations = {{"validation_accuracy", &validation}};
   run.observer = observer;
+  run.comm = o.comm;
   return run;
 }
 
@@ -103,20 +104,26 @@ void run_pipeline_command(const CommandOptions& o, const PipelineSettings& setti
   // of one rewrite; about 150 kB of figures per retraining epoch and the film.
   const uint64_t figure_bytes = o.figures ? static_cast<uint64_t>(epoch_cap(settings.retrain)) * 150000u + 2000000u : 0;
   choose_thread_count(o.threads);  // a bad --threads or OMP_NUM_THREADS fails here, before any file
-  const Mnist mnist = load_mnist(o.data_dir);
-  const Dataset train = make_dataset(mnist.train, o.train_limit);
-  const Dataset test = o.test ? make_dataset(mnist.test, o.test_limit) : Dataset{};
-  auto model = make_model(o.model, o.seed);
-  if (!from_pretrained.empty()) load_checkpoint(*model, from_pretrained);
-  model->to(parse_device(o.device));
-  check_model_fits(*model, train);
-  prepare_out_dir(o.out_dir, output_bytes_needed(model->parameter_count(), 12, figure_bytes));
+  const bool writer = rank_of(o.comm) == 0;
+  Dataset train, test;
+  std::shared_ptr<Sequential> model;
+  // Every rank reads the data and the model; a bad file on any stops them all with its message.
+  run_on_every_rank(o.comm, [&] {
+    const Mnist mnist = load_mnist(o.data_dir);
+    train = make_dataset(mnist.train, o.train_limit);
+    if (o.test) test = make_dataset(mnist.test, o.test_limit);
+    model = make_model(o.model, o.seed);
+    if (!from_pretrained.empty()) load_checkpoint(*model, from_pretrained);
+    model->to(parse_device(o.device));
+    check_model_fits(*model, train);
+    if (writer) prepare_out_dir(o.out_dir, output_bytes_needed(model->parameter_count(), 12, figure_bytes));
+  });
   FigureHooks figures;
   figures.model_name = o.model, figures.frame_every = o.frame_every;
   if (o.figures) figures.frames_dir = o.out_dir;
   PipelineRun run;
   run.out_dir = o.out_dir, run.architecture = o.model, run.sws_config = mnist_sws_config();
-  run.pretrain = from_pretrained.empty(), run.resume = o.resume, run.threads = o.threads;
+  run.pretrain = from_pretrained.empty(), run.resume = o.resume, run.threads = o.threads, run.comm = o.comm;
   run.observer = figures.observer();
   int stage_number = 0;
   run.on_stage = [&](const std::string& stage, Module& m) {
@@ -137,7 +144,12 @@ void run_pipeline_command(const CommandOptions& o, const PipelineSettings& setti
     result = f.result();
     failure = f.what();
   }
+  if (!writer) {  // every rank ends with the same model and outcome; rank 0 writes the rest
+    if (!failure.empty()) throw QuantizationFailure(failure, result);
+    return;
+  }
   nlohmann::json& metrics = result.metrics;
+  if (o.comm) metrics["ranks"] = {{"count", o.comm->size()}, {"transport", o.comm->describe()}};
   if (from_pretrained.empty()) metrics["pretrained"]["settings"]["data"] = o.data_dir;
   else metrics["pretrained"]["from"] = from_pretrained;
   if (o.figures) {
@@ -169,13 +181,20 @@ void run_pretrain_command(const CommandOptions& o, const PretrainSettings& setti
   validate(settings);
   backend_for(parse_device(o.device));
   // model.safetensors, the resume checkpoint (weights and Adam's two moments) and its temporary.
-  const Splits data = load_splits(o, o.train_limit, o.validation_fraction);
+  const bool writer = rank_of(o.comm) == 0;
   const std::string checkpoint = o.out_dir + "/checkpoints/pretrain.safetensors";
   set_num_threads(stage_thread_count(o.threads, o.resume, {checkpoint}));
-  auto model = build_model(o);
-  check_model_fits(*model, data.train_all);
-  prepare_out_dir(o.out_dir, output_bytes_needed(model->parameter_count(), 7));
-  PretrainResult r = pretrain(*model, settings, data.split.train, stage_run(o, data.split.validation, console_observer(), checkpoint));
+  Splits data;
+  std::shared_ptr<Sequential> model;
+  run_on_every_rank(o.comm, [&] {
+    data = load_splits(o, o.train_limit, o.validation_fraction);
+    model = build_model(o);
+    check_model_fits(*model, data.train_all);
+    if (writer) prepare_out_dir(o.out_dir, output_bytes_needed(model->parameter_count(), 7));
+  });
+  PretrainResult r = pretrain(*model, settings, data.split.train,
+                              stage_run(o, data.split.validation, writer ? console_observer() : TrainingObserver{}, checkpoint));
+  if (!writer) return;
   r.metrics["settings"]["data"] = o.data_dir;
   r.metrics["settings"]["validation_fraction"] = o.validation_fraction;
   const double test = record_test_accuracy(*model, data.test, r.metrics);
@@ -193,17 +212,23 @@ void run_retrain_command(const CommandOptions& o, const RetrainSettings& setting
   // retrained.safetensors, the resume checkpoint (weights and Adam's moments) and its temporary.
   const std::string checkpoint = o.out_dir + "/checkpoints/retrain.safetensors";
   set_num_threads(stage_thread_count(o.threads, o.resume, {checkpoint}));
-  auto model = make_model(o.model, o.seed);
-  load_checkpoint(*model, weights);
-  model->to(parse_device(o.device));
-  const Splits data = load_splits(o, o.train_limit, o.validation_fraction);
-  check_model_fits(*model, data.train_all);
-  prepare_out_dir(o.out_dir, output_bytes_needed(model->parameter_count(), 7));
+  const bool writer = rank_of(o.comm) == 0;
+  std::shared_ptr<Sequential> model;
+  Splits data;
+  run_on_every_rank(o.comm, [&] {
+    model = make_model(o.model, o.seed);
+    load_checkpoint(*model, weights);
+    model->to(parse_device(o.device));
+    data = load_splits(o, o.train_limit, o.validation_fraction);
+    check_model_fits(*model, data.train_all);
+    if (writer) prepare_out_dir(o.out_dir, output_bytes_needed(model->parameter_count(), 7));
+  });
   FigureHooks figures;  // the histograms for the metrics; no frames
   figures.model_name = o.model;
   figures.start(*model);
   RetrainResult r = retrain(*model, settings, snap, data.split.train,
-                            stage_run(o, data.split.validation, figures.observer(), checkpoint));
+                            stage_run(o, data.split.validation, writer ? figures.observer() : TrainingObserver{}, checkpoint));
+  if (!writer) return;
   r.metrics["settings"]["validation_fraction"] = o.validation_fraction;
   const double test = record_test_accuracy(*model, data.test, r.metrics);
   save_checkpoint(*model, o.out_dir + "/retrained.safetensors", stage_metadata(o.model, "retrained"));

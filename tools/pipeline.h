@@ -22,6 +22,10 @@ struct CommandOptions {
   bool test = true;              // sws run: read the test set (off for a search's trials)
   int64_t frame_every = 1;       // sws run: draw the film's frame every k epochs (and the last)
   double validation_fraction = 0.1;  // the stage commands' validation split (sws run: the settings')
+  // Data-parallel training over these ranks (set by main under an MPI launcher); null: one
+  // process. Every rank reads the data; rank 0 alone writes files and prints.
+  Communicator* comm = nullptr;
+  double comm_timeout = 300;  // --comm-timeout: seconds a collective may wait for the slowest rank
 };
 
 // `sws run`: pretrain (or start from `from_pretrained`), retrain, post-process; writes into OUT
