@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <memory>
 
 #include "core/error.h"
 #include "core/rng.h"
@@ -17,17 +18,19 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-// The tensors whose gradients the ranks sum: every state tensor that requires one. One dtype,
-// since they travel in one buffer.
-std::vector<Tensor> reduced_tensors(const NamedTensors& state, const std::string& stage) {
+// The tensors whose gradients the ranks sum: those the optimiser updates (the optimiser zeroes
+// their gradients every step), in the state's order. One dtype, since they travel in one buffer.
+std::vector<Tensor> reduced_tensors(const NamedTensors& state, const Optimizer& optimizer, const std::string& stage) {
   std::vector<Tensor> out;
-  for (const auto& [name, t] : state)
-    if (t.requires_grad()) {
-      SWS_CHECK(out.empty() || t.dtype() == out.front().dtype(),
-                stage + ": data-parallel training sums every gradient in one buffer of one dtype; " + name +
-                    " has another than the first trained tensor");
-      out.push_back(t);
-    }
+  for (const auto& [name, t] : state) {
+    bool updated = false;
+    for (const Tensor& p : optimizer.parameters()) updated = updated || p.same(t);
+    if (!updated) continue;
+    SWS_CHECK(out.empty() || t.dtype() == out.front().dtype(),
+              stage + ": data-parallel training sums every gradient in one buffer of one dtype; " + name +
+                  " has another than the first trained tensor");
+    out.push_back(t);
+  }
   return out;
 }
 
@@ -44,37 +47,31 @@ void collective(int ranks, const std::function<void()>& work) {
   }
 }
 
-// One step's gradients, loss and terms summed over the ranks in one allreduce of a flat buffer:
-// [every gradient, flattened, in state order | loss | the terms' values]. A gradient a backward
-// pass did not reach counts as zeros. Returns the summed scalars (loss first).
-std::vector<double> allreduce_step(Communicator& comm, const std::vector<Tensor>& tensors, Tensor& buffer,
-                                   const std::vector<double>& scalars) {
-  int64_t numel = 0;
-  for (const Tensor& t : tensors) numel += t.numel();
-  const int64_t total = numel + static_cast<int64_t>(scalars.size());
-  const Device device = tensors.front().device();
-  if (!buffer.defined() || buffer.numel() != total)
-    buffer = Tensor::empty({total}, tensors.front().dtype(), device);
-  int64_t offset = 0;
-  for (const Tensor& t : tensors) {
-    Tensor part = buffer.rows(offset, t.numel());
-    if (t.grad().defined()) part.copy_(t.grad().contiguous().view({t.numel()}));
-    else part.fill_(0.0);
-    offset += t.numel();
-  }
-  buffer.rows(numel, static_cast<int64_t>(scalars.size()))
-      .copy_(Tensor::from_vector(scalars, {static_cast<int64_t>(scalars.size())}, Device::cpu()));
-  comm.allreduce_sum(buffer);
-  offset = 0;
-  for (Tensor t : tensors) {
-    Tensor part = buffer.rows(offset, t.numel()).view(t.shape());
-    if (!t.grad().defined()) t.set_grad(Tensor::empty(t.shape(), t.dtype(), device));
-    t.grad().copy_(part);
-    offset += t.numel();
-  }
-  return buffer.rows(numel, static_cast<int64_t>(scalars.size())).to_double_vector();
-}
+// The gradients of every reduced tensor as views of one flat buffer, followed by the step's
+// scalars (loss, terms): backward accumulates straight into it (AccumulateGrad adds into a
+// defined gradient) and one allreduce sums it in place, with no copy in or out.
+struct FlatGradients {
+  Tensor buffer;
+  int64_t gradients = 0;  // elements before the scalars
 
+  FlatGradients(const std::vector<Tensor>& tensors, size_t scalars) {
+    for (const Tensor& t : tensors) gradients += t.numel();
+    buffer = Tensor::zeros({gradients + static_cast<int64_t>(scalars)}, tensors.front().dtype(), tensors.front().device());
+    int64_t offset = 0;
+    for (Tensor t : tensors) {
+      t.set_grad(buffer.rows(offset, t.numel()).view(t.shape()));
+      offset += t.numel();
+    }
+  }
+
+  // Sums the buffer over the ranks with this rank's scalars in its tail; returns the summed scalars.
+  std::vector<double> allreduce(Communicator& comm, const std::vector<double>& scalars) {
+    const int64_t k = static_cast<int64_t>(scalars.size());
+    buffer.rows(gradients, k).copy_(Tensor::from_vector(scalars, {k}, Device::cpu()));
+    comm.allreduce_sum(buffer);
+    return buffer.rows(gradients, k).to_double_vector();
+  }
+};
 }  // namespace
 
 TrainingLoop::TrainingLoop(TrainingLoopOptions options, Optimizer& optimizer, NamedTensors state, Module& model,
@@ -152,8 +149,8 @@ const nlohmann::json& TrainingLoop::run(const Dataset& train, const std::functio
   // from another file, is overwritten rather than silently trained apart).
   if (ranks > 1)
     for (auto& named : state_) comm->broadcast(named.second, 0);
-  const std::vector<Tensor> reduced = ranks > 1 ? reduced_tensors(state_, o.stage) : std::vector<Tensor>{};
-  Tensor flat;  // the allreduce buffer, reused
+  const std::vector<Tensor> reduced = ranks > 1 ? reduced_tensors(state_, optimizer_, o.stage) : std::vector<Tensor>{};
+  std::unique_ptr<FlatGradients> flat;  // made at the first step, when the terms are known
   double comm_seconds = 0;
   // One example's shape, from the dataset: [N, ...] -> [batch, ...].
   std::vector<int64_t> shape = train.images.shape();
@@ -209,11 +206,12 @@ const nlohmann::json& TrainingLoop::run(const Dataset& train, const std::functio
       } else {
         // A non-finite loss on one rank makes the summed one non-finite on all: every rank then
         // stops with the same message, none waits for another.
+        if (!flat) flat = std::make_unique<FlatGradients>(reduced, 1 + terms.size());
         result.loss.backward();
         std::vector<double> scalars{value};
         for (size_t i = 0; i < terms.size(); ++i) scalars.push_back(averaged[i] ? terms[i] * s.count : terms[i]);
         const auto reduce_start = std::chrono::steady_clock::now();
-        const std::vector<double> summed = allreduce_step(*comm, reduced, flat, scalars);
+        const std::vector<double> summed = flat->allreduce(*comm, scalars);
         comm_seconds += seconds_since(reduce_start);
         value = summed[0];
         if (!std::isfinite(value)) throw CollectiveError(diverged(value));
@@ -252,7 +250,7 @@ const nlohmann::json& TrainingLoop::run(const Dataset& train, const std::functio
     if (ranks > 1) {
       record["ranks"] = ranks;
       record["allreduce_seconds"] = comm_seconds;
-      record["allreduce_bytes_per_step"] = flat.numel() * static_cast<int64_t>(dtype_size(flat.dtype()));
+      record["allreduce_bytes_per_step"] = flat ? flat->buffer.numel() * static_cast<int64_t>(dtype_size(flat->buffer.dtype())) : 0;
     }
     std::vector<std::string> shown;
     for (size_t i = 0; i < sums.size(); ++i) {

@@ -97,8 +97,9 @@ struct TrainingLoopOptions {
   std::vector<std::pair<std::string, const Dataset*>> evaluations;
   // Synchronous data parallelism over comm's ranks (null: one process, as in a build without MPI).
   // One seed gives every rank the same order; each takes its share of every global batch
-  // (core/communicator.h: share_of); after backward the gradients of every tensor that requires
-  // one travel in one flat allreduce with the step's loss and terms; the optimiser then steps
+  // (core/communicator.h: share_of); the gradients of the tensors the optimiser updates are
+  // views of one flat buffer, which after backward travels in one allreduce with the step's loss
+  // and terms; the optimiser then steps
   // identically everywhere. The state is broadcast from rank 0 at the start; evaluations are
   // sharded and summed; rank 0 alone writes the checkpoint and calls the observer. The settings
   // gain "ranks", so that a resume on another count is refused.

@@ -9,7 +9,8 @@
 #              skipped with PREBUILT=.gpu-pack.tar.xz (or its unpacked folder), the pack that
 #              tools/gpu-pack.sh makes on a machine with the Debian -dev packages: the way to run
 #              on a GPU machine that lacks them, and the cheaper one in device minutes
-#   3 tests    build-gpu/sws_cuda_tests (the CUDA backend against the CPU one), then the CPU suite
+#   3 tests    build-gpu/sws_cuda_tests (the CUDA backend against the CPU one, and a one-rank NCCL
+#              allreduce set up without MPI), then the CPU suite
 #              build-gpu/sws_tests --test-case-exclude=*slow*
 #   4 curves   tests/gpu_cpu_curve_test.sh: the same short `sws run` on cpu and cuda, metrics.json
 #              compared epoch by epoch
@@ -176,6 +177,17 @@ phase_prereqs() {
       missing+=("cuDNN")
       cudnn_root=""
     fi
+  fi
+  # NCCL (the one-rank allreduce in sws_cuda_tests; opened at run time by its soname): the
+  # toolkit's, else the Python package nvidia-nccl's, put on the library path.
+  local nccl_dir
+  nccl_dir=$(ls -d "$cuda_home"/lib*/libnccl.so.2 2>/dev/null | head -1)
+  [[ -z $nccl_dir ]] && nccl_dir=$("$python" -c 'import nvidia.nccl as m; print(list(m.__path__)[0] + "/lib/libnccl.so.2")' 2>/dev/null)
+  if [[ -n $nccl_dir && -e $nccl_dir ]]; then
+    export LD_LIBRARY_PATH=$(dirname "$nccl_dir")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+    note "ok       NCCL ($nccl_dir)"
+  else
+    note "MISSING  NCCL libnccl.so.2 (neither in the CUDA toolkit nor as $python's package nvidia-nccl-cu13): the NCCL test fails"
   fi
   need "PyTorch with CUDA in $python (for the benchmark's peer)" "the GPU machine's python3 should have it" \
     "$python" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)'
