@@ -7,7 +7,7 @@ Mixture learned_mixture(const GaussianMixturePrior& prior) {
 }
 
 double snapped_accuracy(Module& model, const GaussianMixturePrior& prior, const SnapSettings& settings,
-                        const Dataset& data) {
+                        const Dataset& data, Communicator* comm) {
   const std::vector<Tensor> params = model.parameters();
   std::vector<Tensor> saved;
   for (const Tensor& p : params) {
@@ -15,7 +15,7 @@ double snapped_accuracy(Module& model, const GaussianMixturePrior& prior, const 
     saved.back().copy_(p);
   }
   assign_to_means(params, merged_mixture(learned_mixture(prior), settings), settings.rule);
-  const double accuracy = evaluate_accuracy(model, data);
+  const double accuracy = evaluate_accuracy(model, data, comm);
   for (size_t i = 0; i < params.size(); ++i) Tensor(params[i]).copy_(saved[i]);
   return accuracy;
 }

@@ -14,8 +14,9 @@ namespace sws {
 Mixture learned_mixture(const GaussianMixturePrior& prior);
 
 // Accuracy on `data` of `model` with every parameter snapped to merged_mixture(prior, settings)
-// by settings.rule; the parameters are restored bit-exactly afterwards.
+// by settings.rule; the parameters are restored bit-exactly afterwards. With comm the evaluation
+// is sharded over its ranks (every rank snaps its own copy alike).
 double snapped_accuracy(Module& model, const GaussianMixturePrior& prior, const SnapSettings& settings,
-                        const Dataset& data);
+                        const Dataset& data, Communicator* comm = nullptr);
 
 }  // namespace sws

@@ -155,7 +155,7 @@ RetrainResult retrain(Module& model, const RetrainSettings& s, const SnapSetting
     if (decided_on.empty()) return;
     // The quantisation gap on the decision set, and the rule.
     const auto start = std::chrono::steady_clock::now();
-    const double snapped = snapped_accuracy(model, *prior, snap, *run.evaluations.front().second);
+    const double snapped = snapped_accuracy(model, *prior, snap, *run.evaluations.front().second, run.comm);
     e.record["snapped_" + decided_on] = snapped;
     e.record["snap_seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     e.shown.push_back("snapped_" + decided_on);
