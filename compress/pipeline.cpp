@@ -65,7 +65,7 @@ PipelineResult compress_model(Module& model, const PipelineSettings& settings, c
   // The test set, once per stage: reported, never decided on.
   auto report_test = [&](nlohmann::json& stage_metrics) {
     if (test.size() == 0) return std::numeric_limits<double>::quiet_NaN();  // switched off (a search's trial)
-    const double a = record_test_accuracy(model, test, stage_metrics);
+    const double a = record_test_accuracy(model, test, stage_metrics, run.comm);
     char line[80];
     std::snprintf(line, sizeof line, "test accuracy %.2f%% on %lld images", 100 * a, static_cast<long long>(test.size()));
     note(line);

@@ -25,8 +25,8 @@ nlohmann::json run_settings(const StageRun& run, const Module& model, const Data
   return s;
 }
 
-double record_test_accuracy(Module& model, const Dataset& test, nlohmann::json& metrics) {
-  const double a = evaluate_accuracy(model, test);
+double record_test_accuracy(Module& model, const Dataset& test, nlohmann::json& metrics, Communicator* comm) {
+  const double a = evaluate_accuracy(model, test, comm);
   metrics["test_accuracy"] = a, metrics["test_error"] = 1.0 - a, metrics["test_images"] = test.size();
   return a;
 }

@@ -34,7 +34,8 @@ nlohmann::json run_settings(const StageRun& run, const Module& model, const Data
 
 // The test set, read once at a stage's end and only reported: stores "test_accuracy",
 // "test_error" and "test_images" in `metrics` and returns the accuracy.
-double record_test_accuracy(Module& model, const Dataset& test, nlohmann::json& metrics);
+// With comm the evaluation is sharded over its ranks (every rank must call it).
+double record_test_accuracy(Module& model, const Dataset& test, nlohmann::json& metrics, Communicator* comm = nullptr);
 
 // For each evaluation "X_accuracy" of `record`: "X_accuracy" and "X_error" = 1 - accuracy.
 nlohmann::json final_accuracies(const StageRun& run, const nlohmann::json& record);

@@ -20,6 +20,8 @@ void run_on_every_rank(Communicator* comm, const std::function<void()>& work) {
   bool failed = false;
   try {
     work();
+  } catch (const CommunicationError&) {
+    throw;  // the ranks are out of step: no agreement is possible
   } catch (const std::exception& e) {
     failed = true, message = e.what();
   }

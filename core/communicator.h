@@ -39,6 +39,13 @@ struct CollectiveError : Error {
   explicit CollectiveError(const std::string& message) : Error(message) {}  // what() = message
 };
 
+// A collective that could not complete (a rank stopped answering, the transport failed): the
+// ranks are no longer in step, so the job must end at once (abort_every_rank), never normally.
+// run_on_every_rank and the training loop let it through unchanged.
+struct CommunicationError : Error {
+  explicit CommunicationError(const std::string& message) : Error(message) {}  // what() = message
+};
+
 // The ranks of a run: 1 without a communicator.
 inline int rank_count(const Communicator* comm) { return comm ? comm->size() : 1; }
 // This process's rank: 0 without a communicator. Rank 0 alone writes files and prints progress.

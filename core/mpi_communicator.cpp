@@ -96,13 +96,13 @@ void MpiCommunicator::wait(void* request, const std::string& what) {
   // A roll call: every rank that is still answering sends its call count to every other and
   // listens for as long again (they time out within a step of each other); the silent are named.
   const double grace = std::min(timeout_, 60.0);
-  std::vector<long long> heard(static_cast<size_t>(size_), -1);
+  heard_.assign(static_cast<size_t>(size_), -1);
   std::vector<MPI_Request> sends, receives(static_cast<size_t>(size_), MPI_REQUEST_NULL);
   for (int r = 0; r < size_; ++r) {
     if (r == rank_) continue;
     sends.emplace_back();
     MPI_Isend(&calls_, 1, MPI_LONG_LONG, r, kRollCallTag, MPI_COMM_WORLD, &sends.back());
-    MPI_Irecv(&heard[static_cast<size_t>(r)], 1, MPI_LONG_LONG, r, kRollCallTag, MPI_COMM_WORLD,
+    MPI_Irecv(&heard_[static_cast<size_t>(r)], 1, MPI_LONG_LONG, r, kRollCallTag, MPI_COMM_WORLD,
               &receives[static_cast<size_t>(r)]);
   }
   std::vector<bool> answered(static_cast<size_t>(size_), false);
@@ -123,10 +123,23 @@ void MpiCommunicator::wait(void* request, const std::string& what) {
     if (!answered[static_cast<size_t>(r)]) names += (names.empty() ? "" : ", ") + std::to_string(r);
   char seconds[32];
   std::snprintf(seconds, sizeof seconds, "%g", timeout_);
-  if (names.empty())
-    throw Error(what + " made no progress for " + seconds + " s (--comm-timeout) though every rank answered a roll "
-                       "call: the network is too slow for this timeout; giving up");
-  throw Error(what + " made no progress for " + seconds + " s (--comm-timeout): rank" + (silent > 1 ? "s " : " ") +
+  if (names.empty()) {
+    // Every rank answered: either they wait in different collectives (a bug: say where each is)
+    // or the transport is slower than the timeout.
+    std::string counts;
+    bool differ = false;
+    for (int r = 0; r < size_; ++r) {
+      const long long at = r == rank_ ? calls_ : heard_[static_cast<size_t>(r)];
+      differ = differ || at != calls_;
+      counts += (counts.empty() ? "" : ", ") + std::string("rank ") + std::to_string(r) + " at #" + std::to_string(at);
+    }
+    if (differ)
+      throw CommunicationError(what + " made no progress for " + seconds + " s: the ranks wait in different "
+                               "collectives (" + counts + "); giving up");
+    throw CommunicationError(what + " made no progress for " + seconds + " s (--comm-timeout) though every rank "
+                             "answered a roll call: the transport is slower than this timeout; giving up");
+  }
+  throw CommunicationError(what + " made no progress for " + seconds + " s (--comm-timeout): rank" + (silent > 1 ? "s " : " ") +
               names + " did not answer (stopped, hung or cut off); rank " + std::to_string(rank_) + " gives up");
 }
 
@@ -152,13 +165,13 @@ void MpiCommunicator::broadcast(Tensor& t, int root) {
 
 void MpiCommunicator::broadcast(std::string& bytes, int root) {
   const std::string what = "a message's broadcast from rank " + std::to_string(root);
-  long long length = static_cast<long long>(bytes.size());
+  length_ = static_cast<long long>(bytes.size());
   MPI_Request req;
-  MPI_Ibcast(&length, 1, MPI_LONG_LONG, root, MPI_COMM_WORLD, &req);
+  MPI_Ibcast(&length_, 1, MPI_LONG_LONG, root, MPI_COMM_WORLD, &req);
   wait(&req, what);
-  bytes.resize(static_cast<size_t>(length));
-  if (length == 0) return;
-  MPI_Ibcast(bytes.data(), mpi_count(length, what), MPI_BYTE, root, MPI_COMM_WORLD, &req);
+  bytes.resize(static_cast<size_t>(length_));
+  if (length_ == 0) return;
+  MPI_Ibcast(bytes.data(), mpi_count(length_, what), MPI_BYTE, root, MPI_COMM_WORLD, &req);
   wait(&req, what);
 }
 

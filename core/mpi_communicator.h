@@ -9,6 +9,7 @@
 //   run.comm = world.size() > 1 ? &world : nullptr;
 #pragma once
 #include <string>
+#include <vector>
 
 #include "core/communicator.h"
 
@@ -55,7 +56,10 @@ class MpiCommunicator : public Communicator {
   void wait(void* request, const std::string& what);
   int rank_ = 0, size_ = 1, local_size_ = 1, local_rank_ = 0;
   double timeout_ = 300;
-  long long calls_ = 0;  // collectives so far: their tag in the roll call after a timeout
+  long long calls_ = 0;  // collectives so far: what each rank tells the roll call after a timeout
+  // Buffers of requests that may outlive the call that posted them (a timeout abandons them).
+  std::vector<long long> heard_;
+  long long length_ = 0;
 };
 
 }  // namespace sws

@@ -42,6 +42,8 @@ void collective(int ranks, const std::function<void()>& work) {
     work();
   } catch (const CollectiveError&) {
     throw;
+  } catch (const CommunicationError&) {
+    throw;  // a collective inside the work failed: the job must abort
   } catch (const Error& e) {
     throw CollectiveError(e.what());
   }
@@ -118,7 +120,8 @@ const nlohmann::json& TrainingLoop::run(const Dataset& train, const std::functio
   const bool reporter = rank == 0;  // writes the checkpoint and calls the observer
   const int64_t steps_per_epoch = (n + o.batch - 1) / o.batch;
   const int64_t last_batch = n - (steps_per_epoch - 1) * o.batch;
-  SWS_CHECK(last_batch >= ranks, o.stage + ": the epoch's last batch holds " + std::to_string(last_batch) +
+  if (last_batch < ranks)
+    throw CollectiveError(o.stage + ": the epoch's last batch holds " + std::to_string(last_batch) +
                                      " examples, fewer than the " + std::to_string(ranks) +
                                      " ranks; every rank needs one: choose another batch size or fewer ranks");
   Rng data_rng(o.shuffle_seed);
@@ -136,6 +139,21 @@ const nlohmann::json& TrainingLoop::run(const Dataset& train, const std::functio
                                  "without --resume");
       }
     });
+    if (ranks > 1) {
+      // Every rank must have read the same checkpoint (a run folder on a disk all of them see):
+      // compare each rank's epochs, data-order state and history with rank 0's.
+      const std::string mine = std::to_string(resumed.epochs_done) + " " + resumed.history.dump() + " " +
+                               std::to_string(resumed.rng_state[0]) + std::to_string(resumed.rng_state[1]) +
+                               std::to_string(resumed.rng_state[2]) + std::to_string(resumed.rng_state[3]);
+      std::string first = mine;
+      comm->broadcast(first, 0);
+      run_on_every_rank(comm, [&] {
+        SWS_CHECK(first == mine, o.checkpoint + ": this rank resumes from " +
+                                     (resumed.epochs_done ? "epoch " + std::to_string(resumed.epochs_done) : "nothing") +
+                                     ", not from rank 0's checkpoint: --resume needs the run folder on a disk every "
+                                     "rank sees");
+      });
+    }
     if (resumed.epochs_done > 0) {
       data_rng.set_state(resumed.rng_state);
       history_ = resumed.history;

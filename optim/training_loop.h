@@ -102,7 +102,10 @@ struct TrainingLoopOptions {
   // and terms; the optimiser then steps
   // identically everywhere. The state is broadcast from rank 0 at the start; evaluations are
   // sharded and summed; rank 0 alone writes the checkpoint and calls the observer. The settings
-  // gain "ranks", so that a resume on another count is refused.
+  // gain "ranks", so that a resume on another count is refused, and every rank checks that it
+  // resumed from rank 0's checkpoint (--resume needs the run folder on a disk all ranks see). On
+  // several ranks every updated tensor has a gradient from the first step (zeros where backward
+  // did not reach), where one process leaves such a tensor without one and Adam skips it.
   Communicator* comm = nullptr;
 };
 

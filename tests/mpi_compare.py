@@ -4,14 +4,19 @@ settings (stated in the README, "Past one machine").
 
 Why a tolerance at all: with N ranks each rank sums its share of the batch's per-example
 gradients and the allreduce adds the N partial sums, so the float additions happen in another
-order than in one process. A reordered float sum differs by about sqrt(n) u of its terms'
-magnitude (u = 2^-24), a relative 1e-6 for the batches here. Adam divides each update by the
-gradient's own running scale, so it passes that relative difference on to the step, which is at
-most lr per coordinate; coordinates whose gradient is within that error of zero can flip the
-step's sign. We allow each step to differ by a thousandth of its size: after K steps
-|w_N - w_1| <= 1e-3 K lr, about a thousand times the expected drift; retraining adds its own
-K and largest rate to what pretraining left. Loss values are means over the epoch of float
-losses evaluated at those weights: relative 1e-5.
+order than in one process; a reordered float sum moves by about sqrt(n) u of its terms'
+magnitude (u = 2^-24), a relative 1e-6 for the batches here. That is the only source of
+difference (the data order, the shares' weights and the prior's pieces are exact).
+
+What it grows into is not bounded usefully: Adam's step is about lr x sign(g) early on (and at
+most about 3 lr), so a coordinate whose gradient is within the rounding of zero can take the
+opposite step (2 lr apart at once), and differences feed back through later steps. The
+tolerance is therefore empirical, scaled by what the run does: |w_N - w_1| <= 1e-3 x K x lr after
+K steps (retraining: its own K and largest rate added to pretraining's). On the test's run it
+leaves margins of 180x (pretrained weights, 3.2e-7 against 5.8e-5) and 7.5x (retrained, 1.6e-5
+against 1.2e-4). Loss values, means over the epoch of float losses at those weights: 1e-5
+relative (measured 4e-9 and 1.1e-7). Two runs on the same number of ranks are compared bit for
+bit by tests/mpi_test.sh.
 
 Usage: /usr/bin/python3 tests/mpi_compare.py ONE_RANK_DIR N_RANK_DIR
 """

@@ -90,7 +90,8 @@ for _ in $(seq 1 200); do  # the rank whose environment says rank 1, once traini
   for pid in $(pgrep -f "$tmp/stopped"); do
     tr '\0' '\n' < "/proc/$pid/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=1" && rank1=$pid
   done
-  [[ -n $rank1 ]] && grep -q "step" "$tmp/stopped.log" 2>/dev/null && break
+  # A progress line ("pretraining epoch 1/200 step ..."): training steps, not just the start-up notes.
+  [[ -n $rank1 ]] && grep -q "epoch [0-9]*/200 step" "$tmp/stopped.log" 2>/dev/null && break
   sleep 0.1
 done
 if [[ -z $rank1 ]]; then

@@ -22,7 +22,7 @@
 
 #ifdef SWS_WITH_MPI
 #include "core/mpi_communicator.h"
-#ifdef SWS_WITH_CUDA
+#ifdef SWS_WITH_NCCL
 #include "cuda/nccl_communicator.h"
 #endif
 #endif
@@ -210,14 +210,35 @@ void keep_warmup_share(const CLI::App* command, const std::string& epochs_flag, 
 }
 
 #ifdef SWS_WITH_MPI
-// A rank's default thread count: its binding's CPUs when the launcher bound it (Open MPI binds
-// each rank to a core by default), else its share of the machine's CPUs.
+// A rank's default thread count: its share of the machine's CPUs, and no more than the CPUs it
+// is bound to (Open MPI binds each rank to a core for 2 ranks or fewer, to a socket above, where
+// several ranks share the socket's CPUs).
 int threads_per_rank(int local_ranks) {
   const int available = sws::available_cpus();
-  const int machine = static_cast<int>(std::thread::hardware_concurrency());
-  if (machine > 0 && available < machine) return available;
-  return std::max(1, available / std::max(1, local_ranks));
+  const int machine = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  return std::max(1, std::min(available, machine / std::max(1, local_ranks)));
 }
+
+#ifdef SWS_WITH_NCCL
+// The GPU list a rank keeps: entry local_rank of the launcher's CUDA_VISIBLE_DEVICES when it
+// holds several (wrapping round), that single entry when it holds one, else the local rank.
+std::string rank_gpu(const char* visible, int local_rank) {
+  if (!visible || !*visible) return std::to_string(local_rank);
+  std::vector<std::string> gpus;
+  std::string item;
+  for (const char* c = visible;; ++c) {
+    if (*c == ',' || *c == 0) {
+      if (!item.empty()) gpus.push_back(item);
+      item.clear();
+      if (*c == 0) break;
+    } else {
+      item += *c;
+    }
+  }
+  if (gpus.empty()) return std::to_string(local_rank);
+  return gpus[static_cast<size_t>(local_rank) % gpus.size()];
+}
+#endif
 #endif
 
 }  // namespace
@@ -229,7 +250,7 @@ int main(int argc, char** argv) {
   // Under mpirun (or another MPI launcher) the process is one rank of a data-parallel run.
   std::unique_ptr<sws::MpiSession> mpi;
   std::unique_ptr<sws::MpiCommunicator> world;
-#ifdef SWS_WITH_CUDA
+#ifdef SWS_WITH_NCCL
   std::unique_ptr<sws::cuda::NcclCommunicator> nccl;  // GPU ranks: gradients summed on the devices
 #endif
   if (sws::launched_by_mpi_launcher()) mpi = std::make_unique<sws::MpiSession>(&argc, &argv);
@@ -346,17 +367,16 @@ int main(int argc, char** argv) {
         if (!training && world->rank() != 0) return 0;
         if (training) options.comm = world.get();
         if (training && options.device.rfind("cuda", 0) == 0) {
-#ifdef SWS_WITH_CUDA
-          // One GPU per rank: the local rank's, unless the launcher chose (srun --gpus-per-task);
-          // the backend then uses the one GPU it sees.
+#ifdef SWS_WITH_NCCL
+          // One GPU per rank: the local rank's (of the launcher's list when it gave this rank
+          // several, as srun may); the backend then uses the one GPU it sees.
           SWS_CHECK(options.device == "cuda" || options.device == "cuda:0",
                     "under mpirun each rank takes the GPU of its local rank: pass --device cuda, not " + options.device);
-          if (!std::getenv("CUDA_VISIBLE_DEVICES"))
-            setenv("CUDA_VISIBLE_DEVICES", std::to_string(world->local_rank()).c_str(), 1);
+          setenv("CUDA_VISIBLE_DEVICES", rank_gpu(std::getenv("CUDA_VISIBLE_DEVICES"), world->local_rank()).c_str(), 1);
           nccl = std::make_unique<sws::cuda::NcclCommunicator>(world.get());
           options.comm = nccl.get();
 #else
-          throw sws::Error("--device cuda needs a build with the CUDA backend");
+          throw sws::Error("--device cuda under mpirun needs a build with the CUDA backend and NCCL");
 #endif
         }
       }

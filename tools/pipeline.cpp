@@ -98,12 +98,14 @@ Splits load_splits(const CommandOptions& o, int64_t train_limit, double validati
 }  // namespace
 
 void run_pipeline_command(const CommandOptions& o, const PipelineSettings& settings, const std::string& from_pretrained) {
-  validate(settings);  // every flag before any work
-  backend_for(parse_device(o.device));  // a malformed --device or a missing GPU fails here, before any work
+  run_on_every_rank(o.comm, [&] {
+    validate(settings);  // every flag before any work
+    backend_for(parse_device(o.device));  // a malformed --device or a missing GPU fails here, before any work
+    choose_thread_count(o.threads);  // a bad --threads or OMP_NUM_THREADS fails here, before any file
+  });
   // Three stage checkpoints, two resume checkpoints (weights and Adam's moments) and the temporary
   // of one rewrite; about 150 kB of figures per retraining epoch and the film.
   const uint64_t figure_bytes = o.figures ? static_cast<uint64_t>(epoch_cap(settings.retrain)) * 150000u + 2000000u : 0;
-  choose_thread_count(o.threads);  // a bad --threads or OMP_NUM_THREADS fails here, before any file
   const bool writer = rank_of(o.comm) == 0;
   Dataset train, test;
   std::shared_ptr<Sequential> model;
@@ -178,8 +180,10 @@ void run_pipeline_command(const CommandOptions& o, const PipelineSettings& setti
 }
 
 void run_pretrain_command(const CommandOptions& o, const PretrainSettings& settings) {
-  validate(settings);
-  backend_for(parse_device(o.device));
+  run_on_every_rank(o.comm, [&] {  // every flag before any work, alike on every rank
+    validate(settings);
+    backend_for(parse_device(o.device));
+  });
   // model.safetensors, the resume checkpoint (weights and Adam's two moments) and its temporary.
   const bool writer = rank_of(o.comm) == 0;
   const std::string checkpoint = o.out_dir + "/checkpoints/pretrain.safetensors";
@@ -206,9 +210,11 @@ void run_pretrain_command(const CommandOptions& o, const PretrainSettings& setti
 
 void run_retrain_command(const CommandOptions& o, const RetrainSettings& settings, const SnapSettings& snap,
                          const std::string& weights) {
-  validate(settings);
-  validate(snap);
-  backend_for(parse_device(o.device));
+  run_on_every_rank(o.comm, [&] {  // every flag before any work, alike on every rank
+    validate(settings);
+    validate(snap);
+    backend_for(parse_device(o.device));
+  });
   // retrained.safetensors, the resume checkpoint (weights and Adam's moments) and its temporary.
   const std::string checkpoint = o.out_dir + "/checkpoints/retrain.safetensors";
   set_num_threads(stage_thread_count(o.threads, o.resume, {checkpoint}));
