@@ -9,6 +9,8 @@ and the `sws run` flags that reproduce it (tools/sweep.py's suggest_flags).
 
     /usr/bin/python3 bench/choose_point.py SWEEP_DIR/trials.json --max-error 0.018 --max-nonzero 0.043
 
+--candidates K also lists the next best trials within the bounds, K in all: the ones to re-run.
+
 A trial's single run is one draw: near the front's edge a run with another data order or
 thread count moves by a few tenths of a point. With --reruns, each DIR is bench/ablate.py's
 output for one trial (its unswitched runs over several seeds); the rule then applies, among
@@ -27,12 +29,19 @@ import optuna  # noqa: E402
 from sweep import suggest_flags  # noqa: E402
 
 
-def choose(trials, max_error, max_nonzero):
+def ranked(trials, max_error, max_nonzero):
+    """The trials within the bounds, best first (the smallest file; ties: the lower validation
+    error, then the lower trial number)."""
     # The bounds hold up to float rounding: 1 - 0.982 is 0.018000000000000016, and 1.80% is within 1.8%.
     eps = 1e-9
     eligible = [t for t in trials if t["state"] == "COMPLETE" and t.get("status") == "ok"
                 and t["validation_error"] <= max_error + eps and t.get("nonzero_fraction", 1.0) <= max_nonzero + eps]
-    return min(eligible, key=lambda t: (t["file_bytes"], t["validation_error"], t["number"]), default=None)
+    return sorted(eligible, key=lambda t: (t["file_bytes"], t["validation_error"], t["number"]))
+
+
+def choose(trials, max_error, max_nonzero):
+    best = ranked(trials, max_error, max_nonzero)
+    return best[0] if best else None
 
 
 def with_reruns(trials, dirs):
@@ -61,6 +70,8 @@ def main():
     p.add_argument("trials_json")
     p.add_argument("--max-error", type=float, required=True, help="validation error bound (a fraction)")
     p.add_argument("--max-nonzero", type=float, default=1.0, help="non-zero fraction bound")
+    p.add_argument("--candidates", type=int, default=1,
+                   help="also list the next best trials within the bounds, up to this many in all (to re-run)")
     p.add_argument("--reruns", nargs="+", help="bench/ablate.py output folders: choose among these trials by the "
                                                 "medians of their reruns")
     args = p.parse_args()
@@ -80,6 +91,9 @@ def main():
           f"{int(t['file_bytes']):,} B, {100 * t['nonzero_fraction']:.2f}% non-zero, {t['epochs_run']} epochs")
     print(json.dumps(t["params"], indent=1, sort_keys=True))
     print(" ".join(suggest_flags(optuna.trial.FixedTrial(t["params"]), t["params"]["retrain_epochs"])))
+    for k, c in enumerate(ranked(trials, args.max_error, args.max_nonzero)[1:args.candidates], start=2):
+        print(f"candidate {k}: trial {c['number']}: {100 * c['validation_error']:.2f}% validation error, "
+              f"{int(c['file_bytes']):,} B, {100 * c['nonzero_fraction']:.2f}% non-zero")
     return 0
 
 

@@ -102,6 +102,10 @@ out=$(/usr/bin/python3 "$root/bench/choose_point.py" "$tmp/pick.json" --max-erro
 out=$(/usr/bin/python3 "$root/bench/choose_point.py" "$tmp/pick.json" --max-error 0.0175 --max-nonzero 0.043)
 [[ $out == "pick: trial 1: 1.50% validation error, 6,500 B"* ]] || fail "choose_point should pick trial 1 (ties): $out"
 /usr/bin/python3 "$root/bench/choose_point.py" "$tmp/pick.json" --max-error 0.001 >/dev/null && fail "no trial within 0.1% error"
+out=$(/usr/bin/python3 "$root/bench/choose_point.py" "$tmp/pick.json" --max-error 0.018 --max-nonzero 0.043 --candidates 3)
+[[ $(grep -c "^candidate" <<<"$out") == 2 && $out == *"candidate 2: trial 1: 1.50% validation error, 6,500 B"* &&
+   $out == *"candidate 3: trial 6: 1.50% validation error, 6,500 B"* ]] ||
+  fail "choose_point --candidates 3 should list trials 1 and 6 after trial 0 (ties: error, then number): $out"
 echo "PASS: bench/choose_point.py picks the smallest passed trial within the bounds"
 # bench/ablate.py: each mechanism switched at trial 6; its unswitched run repeats trial 6 bit for bit.
 SWS_BINARY=$sws /usr/bin/python3 "$root/bench/ablate.py" "$tmp/sw" 6 --out "$tmp/abl" --seeds 1 >"$tmp/abl.log" 2>&1 \
