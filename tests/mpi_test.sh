@@ -6,7 +6,7 @@
 #   3. the 2-rank run twice: bit-identical files;
 #   4. rank 0 killed halfway through writing its second retraining checkpoint: the first stays
 #      intact, a resume on 1 rank is refused, the resume on 2 finishes bit-identical to (3);
-#   5. a divergence (NaN) stops both ranks with the same message;
+#   5. a divergence (NaN), and a truncated checkpoint, stop both ranks with the same message;
 #   6. a stopped rank (SIGSTOP): the other gives up after --comm-timeout, naming it.
 # Exits 77 (skipped) when sws was built without MPI or mpirun is missing.
 # Usage: tests/mpi_test.sh SWS MNIST_DIR WITH_MPI(ON|OFF)
@@ -80,6 +80,14 @@ echo "PASS: rank 0 killed mid-checkpoint, resumed bit-identical; a 1-rank resume
 n=$(grep -c "sws: error: pretraining diverged at epoch 1, step " "$tmp/nan.log")
 [[ $n == 2 ]] && echo "PASS: a divergence stops both ranks with the same message" ||
   { cat "$tmp/nan.log"; fail "expected the divergence message from both ranks, got $n"; }
+
+# 5b. A bad file (a truncated checkpoint): both ranks stop with rank 0's message, no abort.
+head -c 1000 "$tmp/two/pretrained.safetensors" > "$tmp/truncated.safetensors"
+"${mpi[@]}" "$sws" retrain --model lenet300 --weights "$tmp/truncated.safetensors" --data "$data" --train-limit 600 \
+  --epochs 1 --threads 1 --out "$tmp/badfile" > "$tmp/badfile.log" 2>&1 && fail "a 2-rank run on a truncated file exited 0"
+n=$(grep -c "sws: error: rank 0: .*truncated.safetensors" "$tmp/badfile.log")
+[[ $n == 2 ]] && ! grep -q "MPI_ABORT" "$tmp/badfile.log" && echo "PASS: a bad file stops both ranks with the same message" ||
+  { cat "$tmp/badfile.log"; fail "expected rank 0's message about the bad file from both ranks, got $n"; }
 
 # 6. A stopped rank: the other gives up after the timeout, naming it.
 "${mpi[@]}" "$sws" pretrain --model lenet300 --data "$data" --train-limit 2000 --test-limit 10 --epochs 200 \
