@@ -10,7 +10,13 @@ ran with (its run.json), as in the sweep: with the trial's own seed the first va
 the trial bit for bit. Resumable: a finished run (DIR/VARIANT-seedN/metrics.json) is read, not
 run again.
 
-  /usr/bin/python3 bench/ablate.py SWEEP_DIR TRIAL --out DIR [--seeds 1 2 3] [--only VARIANT]
+A switch that acts only after retraining (pruning by validation, dead units, codebook
+fine-tuning: compress/postprocess.cpp) does not retrain: its variant takes the unswitched run's
+retrained weights and prior of the same seed and redoes stage 3 alone (`sws quantize --no-test`,
+then `sws compress`), which gives the whole run's files bit for bit (CTest sweep compares them)
+in a minute instead of a retraining. --whole-runs runs those variants whole as well.
+
+  /usr/bin/python3 bench/ablate.py SWEEP_DIR TRIAL --out DIR [--seeds 1 2 3] [--only VARIANT] [--whole-runs]
 
 Prints, per variant, the median validation error and file bytes over the seeds and their change
 from the trial's own parameters; DIR/ablation.json holds every run.
@@ -64,6 +70,54 @@ def flags_of(params):
     return suggest_flags(optuna.trial.FixedTrial(params), params["retrain_epochs"])
 
 
+# The search space's parameters that only stage 3 reads (compress/postprocess.cpp), and their flags
+# (the number of values each takes).
+AFTER_RETRAINING = {"remove_dead_units", "prune_by_validation", "prune_budget", "finetune_epochs"}
+STAGE3_FLAGS = {"--remove-dead-units": 0, "--keep-dead-units": 0, "--prune-budget": 1, "--finetune-epochs": 1}
+
+
+def after_retraining_only(base, params):
+    """Whether the two points differ only in what stage 3 reads (so they share a retraining)."""
+    return all(k in AFTER_RETRAINING for k in set(base) | set(params) if base.get(k) != params.get(k))
+
+
+def stage3_flags(flags):
+    """The post-processing flags among a point's `sws run` flags, spelled as they are."""
+    out, i = [], 0
+    while i < len(flags):
+        takes = 1 if i + 1 < len(flags) and not flags[i + 1].startswith("--") else 0
+        if flags[i] in STAGE3_FLAGS:
+            out += flags[i:i + 1 + STAGE3_FLAGS[flags[i]]]
+        i += 1 + takes
+    return out
+
+
+def redo_stage3(sws, base, folder, common, params, log):
+    """The variant's stage 3 on the unswitched run's retraining (folder `base`): `sws quantize`,
+    `sws compress`, and a metrics.json in the whole run's shape (its retraining's figures from
+    `base`), written last so that an interrupted call redoes it. Returns the quantize exit code."""
+    cmd = [sws, "quantize", *common, "--no-test", "--weights", os.path.join(base, "retrained.safetensors"),
+           "--prior", os.path.join(base, "prior.safetensors"), "--out", folder] + stage3_flags(flags_of(params))
+    print(" ".join(cmd), flush=True)
+    rc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT).returncode
+    if rc not in (0, 3):
+        return rc
+    with open(os.path.join(folder, "metrics.json")) as f:
+        quantized = json.load(f)
+    with open(os.path.join(base, "metrics.json")) as f:
+        whole = json.load(f)
+    name = "model.sws" if quantized["status"] == "ok" else "FAILED-model.sws"
+    out = subprocess.run([sws, "compress", folder, "-o", os.path.join(folder, name)], stdout=log, stderr=subprocess.STDOUT)
+    if out.returncode != 0:
+        return out.returncode
+    metrics = {"model": whole["model"], "status": quantized["status"], "pretrained": whole["pretrained"],
+               "retrained": whole["retrained"], "quantized": quantized["quantized"], "stage3_from": os.path.abspath(base),
+               "compression": {**quantized["compression"], "file": name,
+                               "file_bytes": os.path.getsize(os.path.join(folder, name))}}
+    write_json_atomically(os.path.join(folder, "metrics.json"), metrics)
+    return rc
+
+
 def slug(name):
     return "".join(c if c.isalnum() else "-" for c in name).strip("-")
 
@@ -97,6 +151,8 @@ def main(argv):
     parser.add_argument("--data", default="data/mnist", help="for a trial without run.json only")
     parser.add_argument("--only", action="append", help="run only this variant (repeatable; 'as chosen', the "
                                                         "trial's own parameters, always runs)")
+    parser.add_argument("--whole-runs", action="store_true",
+                        help="retrain for the variants that switch only post-processing too (default: stage 3 alone)")
     parser.add_argument("--sws", default=os.environ.get("SWS_BINARY", "sws"))
     args = parser.parse_args(argv)
     with open(os.path.join(args.sweep, "trials.json")) as f:
@@ -125,15 +181,19 @@ def main(argv):
         for seed in seeds:
             folder = os.path.join(args.out, f"{slug(name)}-seed{seed}")
             metrics = os.path.join(folder, "metrics.json")
+            common = ["--model", study["model"], "--data", run_args["data"], "--threads", str(threads),
+                      "--seed", str(seed)] + \
+                     (["--train-limit", str(run_args["train_limit"])] if run_args.get("train_limit") else [])
             if not os.path.exists(metrics):
-                cmd = [args.sws, "run", "--from-pretrained", pretrained, "--out", folder, "--no-figures", "--no-test",
-                       "--model", study["model"], "--data", run_args["data"], "--threads", str(threads),
-                       "--seed", str(seed)] + \
-                      (["--train-limit", str(run_args["train_limit"])] if run_args.get("train_limit") else []) + \
-                      flags_of(params)
-                print(" ".join(cmd), flush=True)
                 with open(folder + ".log", "w") as log:
-                    rc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT).returncode
+                    if name != "as chosen" and not args.whole_runs and after_retraining_only(trial["params"], params):
+                        base = os.path.join(args.out, f"{slug('as chosen')}-seed{seed}")
+                        rc = redo_stage3(args.sws, base, folder, common, params, log)
+                    else:
+                        cmd = [args.sws, "run", "--from-pretrained", pretrained, "--out", folder, "--no-figures",
+                               "--no-test"] + common + flags_of(params)
+                        print(" ".join(cmd), flush=True)
+                        rc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT).returncode
                 if rc not in (0, 3):
                     sys.exit(f"{name}, seed {seed}: exit {rc} (see {folder}.log)")
             with open(metrics) as f:

@@ -10,7 +10,8 @@
 #     unquantised validation error exceeds --max-error;
 # and `sws plot` draws the sweep folder's pareto.png from its trials.json;
 #  4. bench/choose_point.py picks by its rule, and bench/ablate.py repeats a trial bit for bit
-#     before switching each mechanism;
+#     before switching each mechanism (those acting after retraining on stage 3 alone, equal to
+#     whole runs bit for bit);
 #  5. a worker whose trials cannot run stops after 3 in a row, and old trials' flags are spelled
 #     both ways when resumed.
 # Skipped (77) where /usr/bin/python3 has no optuna (scripts/install-deps.sh installs it).
@@ -117,6 +118,58 @@ print(len(variants(next(t for t in json.load(open(sys.argv[2]))['trials'] if t['
 (( variants == expected && variants >= 7 )) || fail "ablate should run the trial's $expected variants, ran $variants"
 cmp -s "$tmp/sw/trials/0006/run/$file" "$tmp/abl/as-chosen-seed1/$file" || fail "ablate's unswitched run differs from trial 6"
 echo "PASS: bench/ablate.py ran $variants variants at trial 6; the unswitched one is bit-identical to the trial"
+# The variants that switch only post-processing redo stage 3 on the unswitched run's retraining;
+# run whole, each gives the same files and figures. The study's tiny trials all collapse onto
+# zero, where every variant agrees, so this uses a point of its own whose quantised net keeps
+# ~9% of its weights (one trial written by hand; a stronger pretraining; precisions that move fast).
+mkdir -p "$tmp/s3/trials/0000"
+"$sws" pretrain --model mlp:784-32-10 --data "$data" --threads 1 --train-limit 600 --epochs 5 --no-test \
+  --out "$tmp/s3/pretrained" >"$tmp/s3.log" 2>&1 || fail "pretraining for the stage-3 check: $(tail -2 "$tmp/s3.log")"
+grep -q test_accuracy "$tmp/s3/pretrained/metrics.json" && fail "sws pretrain --no-test should not read the test set"
+/usr/bin/python3 - "$tmp/s3" "$data" <<'PY' || fail "writing the stage-3 check's study"
+import json, os, sys
+p = {"tau": 0.02, "components": 5, "lr_weights": 2e-3, "lr_means": 3e-4, "lr_log_precisions": 0.05, "lr_mixing": 3e-3,
+     "alpha_zero": 5000.0, "beta_zero": 2.0, "alpha": 2000.0, "beta": 0.02, "retrain_epochs": 60, "retrain_rule": "fixed",
+     "tau_growth": 1.0, "finetune_epochs": 0, "tau_warmup_fraction": 0.0, "zero_share": 0.3, "learn_pi0": False,
+     "remove_dead_units": False, "prune_by_validation": True, "prune_budget": 0.02}
+json.dump({"study": "stage3", "model": "mlp:784-32-10", "trials": [{"number": 0, "state": "COMPLETE", "status": "ok",
+           "validation_error": 0.2, "file_bytes": 1000, "nonzero_fraction": 0.1, "params": p}]},
+          open(os.path.join(sys.argv[1], "trials.json"), "w"))
+json.dump({"data": sys.argv[2], "threads": 1, "run_seed": 1, "train_limit": 600},
+          open(os.path.join(sys.argv[1], "trials", "0000", "run.json"), "w"))
+PY
+mapfile -t stage3 < <(/usr/bin/python3 -c "import json,sys; sys.path.insert(0, sys.argv[1]); from ablate import variants, after_retraining_only
+p = json.load(open(sys.argv[2]))['trials'][0]['params']
+print('\n'.join(n for n, q in variants(p)[1:] if after_retraining_only(p, q)))" "$root/bench" "$tmp/s3/trials.json")
+(( ${#stage3[@]} == 3 )) || fail "dead units, pruning and fine-tuning should switch stage 3 only: ${stage3[*]}"
+only=(); for v in "${stage3[@]}"; do only+=(--only "$v"); done
+for how in alone whole; do
+  SWS_BINARY=$sws /usr/bin/python3 "$root/bench/ablate.py" "$tmp/s3" 0 --out "$tmp/s3/$how" --seeds 1 "${only[@]}" \
+    $([[ $how == whole ]] && echo --whole-runs) >"$tmp/s3-$how.log" 2>&1 || fail "ablate ($how): $(tail -5 "$tmp/s3-$how.log")"
+done
+changed=0
+for v in "${stage3[@]}"; do
+  d=$(/usr/bin/python3 -c "import sys; sys.path.insert(0, sys.argv[1]); from ablate import slug; print(slug(sys.argv[2]))" "$root/bench" "$v")-seed1
+  grep -q '"stage3_from"' "$tmp/s3/alone/$d/metrics.json" || fail "'$v' should have redone stage 3 alone"
+  grep -q '"stage3_from"' "$tmp/s3/whole/$d/metrics.json" && fail "'$v' with --whole-runs should have retrained"
+  f=$(cd "$tmp/s3/whole/$d" && ls *model.sws)
+  cmp -s "$tmp/s3/alone/$d/$f" "$tmp/s3/whole/$d/$f" && cmp -s "$tmp/s3/alone/$d/quantized.safetensors" "$tmp/s3/whole/$d/quantized.safetensors" \
+    || fail "'$v': stage 3 alone and the whole run differ ($f, quantized.safetensors)"
+  cmp -s "$tmp/s3/alone/$d/quantized.safetensors" "$tmp/s3/alone/as-chosen-seed1/quantized.safetensors" || changed=$((changed + 1))
+  /usr/bin/python3 - "$tmp/s3/alone/$d/metrics.json" "$tmp/s3/whole/$d/metrics.json" <<'PY' || fail "'$v': stage 3 alone and the whole run report differently"
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:])
+assert a["status"] == b["status"], (a["status"], b["status"])
+for k in ("validation_accuracy", "validation_accuracy_before", "nonzero_fraction", "distinct_values"):
+    assert a["quantized"][k] == b["quantized"][k], (k, a["quantized"][k], b["quantized"][k])
+assert a["quantized"]["nonzero_fraction"] > 0.01, a["quantized"]["nonzero_fraction"]
+assert "test_accuracy" not in a["quantized"], "sws quantize --no-test read the test set"
+assert a["compression"]["file_bytes"] == b["compression"]["file_bytes"]
+assert a["retrained"]["epochs_run"] == b["retrained"]["epochs_run"]
+PY
+done
+(( changed >= 2 )) || fail "pruning and fine-tuning should change the quantised net (changed: $changed of 3)"
+echo "PASS: bench/ablate.py's stage-3-only variants (${stage3[*]}) equal whole runs bit for bit ($changed of 3 change the net)"
 # choose_point.py --reruns: the trial's figures become the medians of ablate's unswitched runs.
 out=$(/usr/bin/python3 "$root/bench/choose_point.py" "$tmp/sw/trials.json" --max-error 1 --reruns "$tmp/abl")
 [[ $out == *"trial 6: median of 1 reruns (seeds [1])"* ]] || fail "choose_point --reruns: $out"

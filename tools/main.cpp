@@ -97,6 +97,8 @@ void add_common_flags(CLI::App* app, sws::CommandOptions& o, bool training) {
   app->add_option("--data", o.data_dir, "folder with the four MNIST IDX files (.gz or raw)")->capture_default_str();
   app->add_option("--train-limit", o.train_limit, "use only the first N training images (the validation split is taken from them)");
   app->add_option("--test-limit", o.test_limit, "evaluate on only the first N test images");
+  app->add_flag("--no-test{false}", o.test, "never read the test set (a search's trials, an ablation: every choice is made "
+                "on validation)");
   if (training) app->add_flag("--resume", o.resume, "continue from OUT/checkpoints/ (written after every epoch; same flags)");
   if (training)
     app->add_option("--comm-timeout", o.comm_timeout, "under mpirun: seconds a rank waits for the slowest before "
@@ -313,8 +315,6 @@ int main(int argc, char** argv) {
   run->add_option("--out", options.out_dir, "output folder")->required();
   run->add_option("--from-pretrained", from_pretrained, "start from this checkpoint (skips stage 1)");
   run->add_flag("--no-figures", no_figures, "do not draw OUT/figures/ (histograms, trajectories, scatter, film)");
-  bool no_test = false;
-  run->add_flag("--no-test", no_test, "never read the test set (a search's trials: every choice is made on validation)");
   run->add_option("--frame-every", options.frame_every, "draw the film's frame every k epochs")->capture_default_str();
   add_pretrain_flags(run, settings.pretrain, "pretrain-");
   add_retrain_flags(run, settings.retrain, "--retrain-epochs");
@@ -412,7 +412,7 @@ int main(int argc, char** argv) {
       return sws::run_quantize_command(options, settings.postprocess, settings.max_accuracy_drop, weights, prior_path), 0;
     if (*run) {
       SWS_CHECK(options.frame_every >= 1, "--frame-every must be at least 1");
-      options.figures = !no_figures, options.test = !no_test;
+      options.figures = !no_figures;
       sws::run_pipeline_command(options, settings, from_pretrained);
       return 0;
     }

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
+#include <limits>
 #include <map>
 
 #include "compress/pipeline.h"
@@ -89,9 +91,21 @@ Splits load_splits(const CommandOptions& o, int64_t train_limit, double validati
   const Mnist mnist = load_mnist(o.data_dir);
   Splits s;
   s.train_all = make_dataset(mnist.train, train_limit);
-  s.test = make_dataset(mnist.test, o.test_limit);
+  if (o.test) s.test = make_dataset(mnist.test, o.test_limit);
   s.split = split_validation(s.train_all, validation_fraction);
   return s;
+}
+
+// The stage commands' test reading, recorded in the metrics; NaN under --no-test (never read).
+double read_test_set(const CommandOptions& o, Module& model, const Dataset& test, nlohmann::json& metrics) {
+  return o.test ? record_test_accuracy(model, test, metrics) : std::numeric_limits<double>::quiet_NaN();
+}
+
+std::string test_phrase(double accuracy) {
+  if (std::isnan(accuracy)) return "test set not read";
+  char phrase[48];
+  std::snprintf(phrase, sizeof phrase, "test accuracy %.2f%%", 100 * accuracy);
+  return phrase;
 }
 
 
@@ -201,11 +215,11 @@ void run_pretrain_command(const CommandOptions& o, const PretrainSettings& setti
   if (!writer) return;
   r.metrics["settings"]["data"] = o.data_dir;
   r.metrics["settings"]["validation_fraction"] = o.validation_fraction;
-  const double test = record_test_accuracy(*model, data.test, r.metrics);
+  const double test = read_test_set(o, *model, data.test, r.metrics);
   save_checkpoint(*model, o.out_dir + "/model.safetensors", stage_metadata(o.model, "pretrained"));
   write_json(o.out_dir + "/metrics.json", r.metrics);
-  std::printf("wrote %s/model.safetensors and %s/metrics.json (validation accuracy %.2f%%, test accuracy %.2f%%, %s)\n",
-              o.out_dir.c_str(), o.out_dir.c_str(), 100.0 * r.accuracy, 100.0 * test, format_duration(r.seconds).c_str());
+  std::printf("wrote %s/model.safetensors and %s/metrics.json (validation accuracy %.2f%%, %s, %s)\n",
+              o.out_dir.c_str(), o.out_dir.c_str(), 100.0 * r.accuracy, test_phrase(test).c_str(), format_duration(r.seconds).c_str());
 }
 
 void run_retrain_command(const CommandOptions& o, const RetrainSettings& settings, const SnapSettings& snap,
@@ -236,12 +250,12 @@ void run_retrain_command(const CommandOptions& o, const RetrainSettings& setting
                             stage_run(o, data.split.validation, writer ? figures.observer() : TrainingObserver{}, checkpoint));
   if (!writer) return;
   r.metrics["settings"]["validation_fraction"] = o.validation_fraction;
-  const double test = record_test_accuracy(*model, data.test, r.metrics);
+  const double test = read_test_set(o, *model, data.test, r.metrics);
   save_checkpoint(*model, o.out_dir + "/retrained.safetensors", stage_metadata(o.model, "retrained"));
   save_prior(*r.prior, o.out_dir + "/prior.safetensors");
   write_json(o.out_dir + "/metrics.json", {{"model", o.model}, {"retrained", r.metrics}});
   std::printf("wrote %s/retrained.safetensors, prior.safetensors and metrics.json (validation accuracy %.2f%%, "
-              "test accuracy %.2f%%)\n", o.out_dir.c_str(), 100 * r.accuracy, 100 * test);
+              "%s)\n", o.out_dir.c_str(), 100 * r.accuracy, test_phrase(test).c_str());
 }
 
 void run_quantize_command(const CommandOptions& o, const PostprocessSettings& settings, double max_accuracy_drop,
@@ -258,15 +272,15 @@ void run_quantize_command(const CommandOptions& o, const PostprocessSettings& se
   prepare_out_dir(o.out_dir, output_bytes_needed(model->parameter_count(), 2));
   PostprocessResult q = postprocess(*model, *prior, settings, data.split.train,
                                     stage_run(o, data.split.validation, console_observer(), ""));
-  const double test = record_test_accuracy(*model, data.test, q.metrics);
+  const double test = read_test_set(o, *model, data.test, q.metrics);
   const double drop = q.accuracy_before - q.accuracy_after;
   const bool failed = drop > max_accuracy_drop;
   save_checkpoint(*model, o.out_dir + "/quantized.safetensors", stage_metadata(o.model, "quantized"));
   write_json(o.out_dir + "/metrics.json", {{"model", o.model}, {"status", failed ? "failed" : "ok"}, {"quantized", q.metrics},
                                            {"compression", {{"paper_rate", q.account.rate()}, {"paper_bits", q.account.total_bits}}}});
-  std::printf("%s\nquantized: validation accuracy %.2f%% (before %.2f%%), test accuracy %.2f%%, %.2f%% non-zero, "
+  std::printf("%s\nquantized: validation accuracy %.2f%% (before %.2f%%), %s, %.2f%% non-zero, "
               "%lld distinct values, rate %.1fx\n",
-              account_table(q.account).c_str(), 100 * q.accuracy_after, 100 * q.accuracy_before, 100 * test,
+              account_table(q.account).c_str(), 100 * q.accuracy_after, 100 * q.accuracy_before, test_phrase(test).c_str(),
               100 * q.nonzero_fraction, static_cast<long long>(q.distinct_values), q.account.rate());
   if (failed) {
     PipelineResult partial;
