@@ -10,8 +10,8 @@ ran with (its run.json), as in the sweep: with the trial's own seed the first va
 the trial bit for bit. Resumable: a finished run (DIR/VARIANT-seedN/metrics.json) is read, not
 run again.
 
-A switch that acts only after retraining (pruning by validation, dead units, codebook
-fine-tuning: compress/postprocess.cpp) does not retrain: its variant takes the unswitched run's
+A switch that acts only after retraining (pruning and merging by validation, dead units,
+codebook fine-tuning: compress/postprocess.cpp) does not retrain: its variant takes the unswitched run's
 retrained weights and prior of the same seed and redoes stage 3 alone (`sws quantize --no-test`,
 then `sws compress`), which gives the whole run's files bit for bit (CTest sweep compares them)
 in a minute instead of a retraining. --whole-runs runs those variants whole as well.
@@ -59,6 +59,11 @@ def variants(params):
         switched("no pruning by validation", prune_by_validation=False)
     else:
         switched("pruning by validation 0.002", prune_by_validation=True, prune_budget=0.002)
+    # Merging by validation came after the studies' search spaces: a trial without it gets it on.
+    if params.get("merge_by_validation"):
+        switched("no merging by validation", merge_by_validation=False)
+    else:
+        switched("merging by validation 0.002", merge_by_validation=True, merge_budget=0.002)
     switched("fixed epochs" if params["retrain_rule"] == "adaptive" else "adaptive rule",
              retrain_rule="fixed" if params["retrain_rule"] == "adaptive" else "adaptive")
     switched("no codebook fine-tuning" if params["finetune_epochs"] else "codebook fine-tuning 1",
@@ -67,13 +72,16 @@ def variants(params):
 
 
 def flags_of(params):
-    return suggest_flags(optuna.trial.FixedTrial(params), params["retrain_epochs"])
+    flags = suggest_flags(optuna.trial.FixedTrial(params), params["retrain_epochs"])
+    return flags + (["--merge-budget", repr(params["merge_budget"])] if params.get("merge_by_validation") else [])
 
 
 # The search space's parameters that only stage 3 reads (compress/postprocess.cpp), and their flags
 # (the number of values each takes).
-AFTER_RETRAINING = {"remove_dead_units", "prune_by_validation", "prune_budget", "finetune_epochs"}
-STAGE3_FLAGS = {"--remove-dead-units": 0, "--keep-dead-units": 0, "--prune-budget": 1, "--finetune-epochs": 1}
+AFTER_RETRAINING = {"remove_dead_units", "prune_by_validation", "prune_budget", "merge_by_validation", "merge_budget",
+                    "finetune_epochs"}
+STAGE3_FLAGS = {"--remove-dead-units": 0, "--keep-dead-units": 0, "--prune-budget": 1, "--merge-budget": 1,
+                "--finetune-epochs": 1}
 
 
 def after_retraining_only(base, params):

@@ -131,7 +131,8 @@ import json, os, sys
 p = {"tau": 0.02, "components": 5, "lr_weights": 2e-3, "lr_means": 3e-4, "lr_log_precisions": 0.05, "lr_mixing": 3e-3,
      "alpha_zero": 5000.0, "beta_zero": 2.0, "alpha": 2000.0, "beta": 0.02, "retrain_epochs": 60, "retrain_rule": "fixed",
      "tau_growth": 1.0, "finetune_epochs": 0, "tau_warmup_fraction": 0.0, "zero_share": 0.3, "learn_pi0": False,
-     "remove_dead_units": False, "prune_by_validation": True, "prune_budget": 0.02}
+     "remove_dead_units": False, "prune_by_validation": True, "prune_budget": 0.02, "merge_by_validation": True,
+     "merge_budget": 0.2}
 json.dump({"study": "stage3", "model": "mlp:784-32-10", "trials": [{"number": 0, "state": "COMPLETE", "status": "ok",
            "validation_error": 0.2, "file_bytes": 1000, "nonzero_fraction": 0.1, "params": p}]},
           open(os.path.join(sys.argv[1], "trials.json"), "w"))
@@ -141,7 +142,7 @@ PY
 mapfile -t stage3 < <(/usr/bin/python3 -c "import json,sys; sys.path.insert(0, sys.argv[1]); from ablate import variants, after_retraining_only
 p = json.load(open(sys.argv[2]))['trials'][0]['params']
 print('\n'.join(n for n, q in variants(p)[1:] if after_retraining_only(p, q)))" "$root/bench" "$tmp/s3/trials.json")
-(( ${#stage3[@]} == 3 )) || fail "dead units, pruning and fine-tuning should switch stage 3 only: ${stage3[*]}"
+(( ${#stage3[@]} == 4 )) || fail "dead units, pruning, merging and fine-tuning should switch stage 3 only: ${stage3[*]}"
 only=(); for v in "${stage3[@]}"; do only+=(--only "$v"); done
 for how in alone whole; do
   SWS_BINARY=$sws /usr/bin/python3 "$root/bench/ablate.py" "$tmp/s3" 0 --out "$tmp/s3/$how" --seeds 1 "${only[@]}" \
@@ -168,8 +169,8 @@ assert a["compression"]["file_bytes"] == b["compression"]["file_bytes"]
 assert a["retrained"]["epochs_run"] == b["retrained"]["epochs_run"]
 PY
 done
-(( changed >= 2 )) || fail "pruning and fine-tuning should change the quantised net (changed: $changed of 3)"
-echo "PASS: bench/ablate.py's stage-3-only variants (${stage3[*]}) equal whole runs bit for bit ($changed of 3 change the net)"
+(( changed >= 3 )) || fail "pruning, merging and fine-tuning should change the quantised net (changed: $changed of 4)"
+echo "PASS: bench/ablate.py's stage-3-only variants (${stage3[*]}) equal whole runs bit for bit ($changed of 4 change the net)"
 # choose_point.py --reruns: the trial's figures become the medians of ablate's unswitched runs.
 out=$(/usr/bin/python3 "$root/bench/choose_point.py" "$tmp/sw/trials.json" --max-error 1 --reruns "$tmp/abl")
 [[ $out == *"trial 6: median of 1 reruns (seeds [1])"* ]] || fail "choose_point --reruns: $out"

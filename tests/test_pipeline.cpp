@@ -4,10 +4,12 @@
 // that its .sws file, read back into a fresh module, really has.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -17,6 +19,7 @@
 #include "compress/pipeline.h"
 #include "compress/quantization_gap.h"
 #include "compress/sws_module.h"
+#include "compress/validation_merging.h"
 #include "compress/validation_pruning.h"
 #include "core/error.h"
 #include "nn/layers.h"
@@ -439,4 +442,62 @@ TEST_CASE("validation pruning: zeroes whole groups within the budget and restore
   CHECK(all.groups_zeroed == all.groups);
   CHECK(all.weights_zeroed == left);
   CHECK_THROWS_WITH_AS(prune_by_validation(pre.net, validation, -0.1), doctest::Contains("--prune-budget"), Error);
+}
+
+TEST_CASE("validation merging: neighbouring values become their weights' mean within the budget, never across zero") {
+  auto on_grid = [](Module& net) {  // every weight on a grid of 0.02, as after assignment
+    for (Tensor p : net.parameters()) {
+      float* w = p.data<float>();
+      for (int64_t i = 0; i < p.numel(); ++i) w[i] = 0.02f * std::round(w[i] / 0.02f);
+    }
+  };
+  Pretrained pre(1000);
+  on_grid(pre.net);
+  const auto grid = values(pre.net);
+  auto distinct = [&](int sign) {  // distinct values of one sign now in the net
+    std::set<float> out;
+    for (const auto& t : values(pre.net))
+      for (float v : t)
+        if (sign * v > 0) out.insert(v);
+    return out;
+  };
+  const size_t negative = distinct(-1).size(), positive = distinct(1).size();
+  REQUIRE(negative >= 3);
+  REQUIRE(positive >= 3);
+  const Dataset& validation = pre.split.validation;
+  const double base = evaluate_accuracy(pre.net, validation);
+  const ValidationMergingResult r = merge_by_validation(pre.net, validation, 0.02);
+  CHECK(r.values_before == static_cast<int64_t>(negative + positive));
+  CHECK(r.accuracy_before == base);
+  CHECK(r.accuracy_after >= base - 0.02 - 1e-9);                      // the budget holds
+  CHECK(evaluate_accuracy(pre.net, validation) == r.accuracy_after);  // and is what the model now scores
+  CHECK(r.values_after < r.values_before);
+  CHECK(r.values_after == static_cast<int64_t>(distinct(-1).size() + distinct(1).size()));
+  // Each weight keeps its sign (zero stays zero) and each value is the mean of the grid values of
+  // the weights that now hold it (to float rounding: a merge of merges averages rounded means).
+  const auto merged = values(pre.net);
+  std::map<float, std::pair<double, int64_t>> sums;
+  bool signs_kept = true;
+  for (size_t t = 0; t < grid.size(); ++t)
+    for (size_t i = 0; i < grid[t].size(); ++i) {
+      const float before = grid[t][i], after = merged[t][i];
+      signs_kept = signs_kept && (before > 0) == (after > 0) && (before < 0) == (after < 0);
+      if (after != 0.0f) sums[after].first += before, ++sums[after].second;
+    }
+  CHECK(signs_kept);
+  double worst = 0;
+  for (const auto& [value, sum] : sums) worst = std::max(worst, std::abs(sum.first / sum.second - value) / std::abs(value));
+  CHECK(worst < 1e-5);
+  // A budget of 100 points leaves one value per sign; budget 0 only merges what costs nothing;
+  // budgets outside [0, 1] and an empty validation set are refused.
+  const ValidationMergingResult all = merge_by_validation(pre.net, validation, 1.0);
+  CHECK(all.values_after == 2);
+  CHECK(distinct(-1).size() == 1);
+  CHECK(distinct(1).size() == 1);
+  Pretrained again(1000);
+  on_grid(again.net);
+  const double again_base = evaluate_accuracy(again.net, again.split.validation);
+  CHECK(merge_by_validation(again.net, again.split.validation, 0.0).accuracy_after >= again_base - 1e-9);
+  CHECK_THROWS_WITH_AS(merge_by_validation(pre.net, validation, 1.5), doctest::Contains("--merge-budget"), Error);
+  CHECK_THROWS_WITH_AS(merge_by_validation(pre.net, Dataset{}, 0.01), doctest::Contains("validation set"), Error);
 }
