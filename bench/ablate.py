@@ -12,9 +12,9 @@ run again.
 
 A switch that acts only after retraining (pruning and merging by validation, dead units,
 codebook fine-tuning: compress/postprocess.cpp) does not retrain: its variant takes the unswitched run's
-retrained weights and prior of the same seed and redoes stage 3 alone (`sws quantize --no-test`,
-then `sws compress`), which gives the whole run's files bit for bit (CTest sweep compares them)
-in a minute instead of a retraining. --whole-runs runs those variants whole as well.
+retrained weights and prior of the same seed and redoes stage 3 alone (`sws quantize --no-test`
+with that run's threads, then `sws compress`), which gives the whole run's files and figures bit
+for bit (CTest sweep compares them) in a minute instead of a retraining. --whole-runs runs those variants whole as well.
 
   /usr/bin/python3 bench/ablate.py SWEEP_DIR TRIAL --out DIR [--seeds 1 2 3] [--only VARIANT] [--whole-runs]
 
@@ -76,12 +76,9 @@ def flags_of(params):
     return flags + (["--merge-budget", repr(params["merge_budget"])] if params.get("merge_by_validation") else [])
 
 
-# The search space's parameters that only stage 3 reads (compress/postprocess.cpp), and their flags
-# (the number of values each takes).
+# The search space's parameters that only stage 3 reads (compress/postprocess.cpp).
 AFTER_RETRAINING = {"remove_dead_units", "prune_by_validation", "prune_budget", "merge_by_validation", "merge_budget",
                     "finetune_epochs"}
-STAGE3_FLAGS = {"--remove-dead-units": 0, "--keep-dead-units": 0, "--prune-budget": 1, "--merge-budget": 1,
-                "--finetune-epochs": 1}
 
 
 def after_retraining_only(base, params):
@@ -89,31 +86,42 @@ def after_retraining_only(base, params):
     return all(k in AFTER_RETRAINING for k in set(base) | set(params) if base.get(k) != params.get(k))
 
 
-def stage3_flags(flags):
-    """The post-processing flags among a point's `sws run` flags, spelled as they are."""
-    out, i = [], 0
-    while i < len(flags):
-        takes = 1 if i + 1 < len(flags) and not flags[i + 1].startswith("--") else 0
-        if flags[i] in STAGE3_FLAGS:
-            out += flags[i:i + 1 + STAGE3_FLAGS[flags[i]]]
-        i += 1 + takes
-    return out
+def stage3_flags(params):
+    """A point's post-processing flags, spelled as tools/sweep.py's suggest_flags spells them."""
+    flags = ["--finetune-epochs", str(params["finetune_epochs"]),
+             "--remove-dead-units" if params["remove_dead_units"] else "--keep-dead-units"]
+    if params["prune_by_validation"]:
+        flags += ["--prune-budget", repr(params["prune_budget"])]
+    if params.get("merge_by_validation"):
+        flags += ["--merge-budget", repr(params["merge_budget"])]
+    return flags
+
+
+def finished(metrics):
+    """A variant's run is done when its folder holds the final metrics.json (`sws quantize`
+    writes one of its own first, without the retraining's figures)."""
+    if not os.path.exists(metrics):
+        return False
+    with open(metrics) as f:
+        return "retrained" in json.load(f)
 
 
 def redo_stage3(sws, base, folder, common, params, log):
-    """The variant's stage 3 on the unswitched run's retraining (folder `base`): `sws quantize`,
-    `sws compress`, and a metrics.json in the whole run's shape (its retraining's figures from
-    `base`), written last so that an interrupted call redoes it. Returns the quantize exit code."""
-    cmd = [sws, "quantize", *common, "--no-test", "--weights", os.path.join(base, "retrained.safetensors"),
-           "--prior", os.path.join(base, "prior.safetensors"), "--out", folder] + stage3_flags(flags_of(params))
+    """The variant's stage 3 on the unswitched run's retraining (folder `base`), with that run's
+    thread count: `sws quantize`, `sws compress`, then a metrics.json holding what this script
+    reads of a whole run's (the retraining's figures from `base`), written last: finished()
+    tells an interrupted call to redo it. Returns the first failing exit code, else quantize's."""
+    with open(os.path.join(base, "metrics.json")) as f:
+        whole = json.load(f)
+    threads = ["--threads", str(whole["retrained"]["settings"]["threads"])]
+    cmd = [sws, "quantize", *common, *threads, "--no-test", "--weights", os.path.join(base, "retrained.safetensors"),
+           "--prior", os.path.join(base, "prior.safetensors"), "--out", folder] + stage3_flags(params)
     print(" ".join(cmd), flush=True)
     rc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT).returncode
     if rc not in (0, 3):
         return rc
     with open(os.path.join(folder, "metrics.json")) as f:
         quantized = json.load(f)
-    with open(os.path.join(base, "metrics.json")) as f:
-        whole = json.load(f)
     name = "model.sws" if quantized["status"] == "ok" else "FAILED-model.sws"
     out = subprocess.run([sws, "compress", folder, "-o", os.path.join(folder, name)], stdout=log, stderr=subprocess.STDOUT)
     if out.returncode != 0:
@@ -189,17 +197,16 @@ def main(argv):
         for seed in seeds:
             folder = os.path.join(args.out, f"{slug(name)}-seed{seed}")
             metrics = os.path.join(folder, "metrics.json")
-            common = ["--model", study["model"], "--data", run_args["data"], "--threads", str(threads),
-                      "--seed", str(seed)] + \
+            common = ["--model", study["model"], "--data", run_args["data"], "--seed", str(seed)] + \
                      (["--train-limit", str(run_args["train_limit"])] if run_args.get("train_limit") else [])
-            if not os.path.exists(metrics):
+            if not finished(metrics):
                 with open(folder + ".log", "w") as log:
                     if name != "as chosen" and not args.whole_runs and after_retraining_only(trial["params"], params):
                         base = os.path.join(args.out, f"{slug('as chosen')}-seed{seed}")
                         rc = redo_stage3(args.sws, base, folder, common, params, log)
                     else:
                         cmd = [args.sws, "run", "--from-pretrained", pretrained, "--out", folder, "--no-figures",
-                               "--no-test"] + common + flags_of(params)
+                               "--no-test", "--threads", str(threads)] + common + flags_of(params)
                         print(" ".join(cmd), flush=True)
                         rc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT).returncode
                 if rc not in (0, 3):

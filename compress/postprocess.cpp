@@ -80,15 +80,6 @@ PostprocessResult postprocess(Module& model, const GaussianMixturePrior& prior, 
          static_cast<long long>(p.groups_zeroed), static_cast<long long>(p.groups),
          static_cast<long long>(p.weights_zeroed), 100 * p.accuracy_before, 100 * p.accuracy_after, p.seconds);
   }
-  nlohmann::json merging;
-  if (settings.merge_budget) {
-    SWS_CHECK(!run.evaluations.empty(), "--merge-budget decides on a validation set: give the stage one");
-    const ValidationMergingResult m = merge_by_validation(model, *run.evaluations.front().second, *settings.merge_budget);
-    merging = m.to_json(*settings.merge_budget);
-    note(run, "merging by validation: %lld -> %lld distinct values; %.2f%% -> %.2f%% (%lld evaluations, %.1f s)",
-         static_cast<long long>(m.values_before), static_cast<long long>(m.values_after), 100 * m.accuracy_before,
-         100 * m.accuracy_after, static_cast<long long>(m.evaluations), m.seconds);
-  }
   nlohmann::json dead_units;
   if (settings.remove_dead_units) {
     auto* sequential = dynamic_cast<Sequential*>(&model);
@@ -98,6 +89,15 @@ PostprocessResult postprocess(Module& model, const GaussianMixturePrior& prior, 
     note(run, "dead units: %lld without readers, %lld without inputs; %lld weights zeroed; %lld constant units kept",
          static_cast<long long>(d.dead_out), static_cast<long long>(d.dead_in), static_cast<long long>(d.weights_zeroed),
          static_cast<long long>(d.constant_kept));
+  }
+  nlohmann::json merging;
+  if (settings.merge_budget) {
+    SWS_CHECK(!run.evaluations.empty(), "--merge-budget decides on a validation set: give the stage one");
+    const ValidationMergingResult m = merge_by_validation(model, *run.evaluations.front().second, *settings.merge_budget);
+    merging = m.to_json(*settings.merge_budget);
+    note(run, "merging by validation: %lld -> %lld distinct values; %.2f%% -> %.2f%% (%lld evaluations, %.1f s)",
+         static_cast<long long>(m.values_before), static_cast<long long>(m.values_after), 100 * m.accuracy_before,
+         100 * m.accuracy_after, static_cast<long long>(m.evaluations), m.seconds);
   }
   const auto snapped = accuracies(model, run);
   auto after = snapped;

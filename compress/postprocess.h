@@ -20,11 +20,12 @@ struct PostprocessSettings {
   // Set: after assignment, prune (tensor, value) groups while the validation accuracy stays
   // within this of its value (compress/validation_pruning.h): --prune-budget. Unset: off.
   std::optional<double> prune_budget;
-  // Set: then merge neighbouring shared values while the validation accuracy stays within this of
-  // its value before merging (compress/validation_merging.h): --merge-budget. Unset: off.
-  std::optional<double> merge_budget;
   // After that, remove dead units exactly (compress/dead_units.h): --remove-dead-units.
   bool remove_dead_units = false;
+  // Set: then merge neighbouring shared values (not the mixture's components: that is `snap`)
+  // while the validation accuracy stays within this of its value before merging
+  // (compress/validation_merging.h): --merge-budget. Unset: off.
+  std::optional<double> merge_budget;
   CodebookFinetuneSettings finetune;  // epochs 0: the paper's post-processing, nothing more
 };
 

@@ -1,5 +1,6 @@
 // Merging after assignment, guided by the validation error (issue 16): once every weight sits on
-// one of the shared values, two neighbouring non-zero values on the same side of zero become one
+// one of the shared values (after pruning and dead units, so that the means are over the weights
+// that stay), two neighbouring non-zero values on the same side of zero become one
 // -- their weights' mean -- while the validation accuracy stays within a budget of its value
 // before merging. Fewer distinct values cost fewer bits per non-zero weight in the .sws file (its
 // value streams); codebook fine-tuning (if any) follows and moves the merged values.
@@ -27,7 +28,9 @@ struct ValidationMergingResult {
 // with the best accuracy (ties: the smaller growth of the squared quantisation error,
 // n_a n_b / (n_a + n_b) (a - b)^2, then the lower pair) is kept if that accuracy is at least the
 // accuracy before merging minus `budget` (a fraction: 0.002 = 0.2 points); otherwise merging
-// stops and every weight is as the last kept merge left it. Zero is never merged. Throws
+// stops and every weight is as the last kept merge left it. Zero is never merged. The bound has a
+// 1e-9 slack for the float rounding of `before - budget`, which pruning by validation (older, its
+// results reproduced bit for bit by presets) does not have. Throws
 // sws::Error for a budget outside [0, 1], an empty validation set or parameters that are not
 // contiguous F32 on the CPU.
 ValidationMergingResult merge_by_validation(Module& model, const Dataset& validation, double budget);

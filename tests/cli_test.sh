@@ -44,6 +44,11 @@ if ! nvidia-smi -L >/dev/null 2>&1; then  # here: no GPU (CPU-only build, or no 
     "$sws" run --device cuda --out "$tmp/cuda-run" --data "$data"
   [[ ! -e $tmp/cuda-run ]] && pass "nothing written for a refused device" || fail "nothing written for a refused device"
 fi
+expect "merging by validation on a GPU is refused before any work (it edits host weights)" 1 \
+  "--prune-budget and --merge-budget edit the weights on the CPU" -- \
+  "$sws" run --device cuda --merge-budget 0.002 --out "$tmp/cuda-merge" --data "$data"
+expect "a merge budget over 1 is refused" 1 "--merge-budget must lie between 0 and 1" -- \
+  "$sws" run --merge-budget 2 --out "$tmp/x" --data "$data"
 expect "unwritable output is caught before training" 1 "cannot create output folder|cannot" -- \
   "$sws" pretrain --out /proc/sws-cannot-write --data "$data"
 

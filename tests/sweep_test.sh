@@ -46,6 +46,7 @@ done
 # The search's figure from its exported trials.
 "$sws" plot "$tmp/sw" >"$tmp/plot.log" 2>&1 || fail "sws plot of the sweep folder: $(cat "$tmp/plot.log")"
 [[ $(head -c 4 "$tmp/sw/pareto.png" | od -An -c | tr -d ' ') == "211PNG" ]] || fail "pareto.png is not a PNG"
+grep -q test_accuracy "$tmp/sw/pretrained/metrics.json" && fail "the study's shared pretraining should not read the test set"
 echo "PASS: two workers on one storage: trials 0-5, each once ($(grep -c '^trial' "$tmp/w1.log") + $(grep -c '^trial' "$tmp/w2.log"))"
 
 # 2. A worker dies with its trial; the next one resumes it under the same number.
@@ -169,6 +170,16 @@ assert a["compression"]["file_bytes"] == b["compression"]["file_bytes"]
 assert a["retrained"]["epochs_run"] == b["retrained"]["epochs_run"]
 PY
 done
+# An interrupted stage 3 (quantize's own metrics.json written, the final one not) is redone.
+d=$(/usr/bin/python3 -c "import sys; sys.path.insert(0, sys.argv[1]); from ablate import slug; print(slug(sys.argv[2]))" "$root/bench" "${stage3[0]}")-seed1
+cp "$tmp/s3/alone/$d/quantized.safetensors" "$tmp/s3/kept.safetensors"
+/usr/bin/python3 -c "import json,sys; m=json.load(open(sys.argv[1])); m.pop('retrained'); json.dump(m, open(sys.argv[1], 'w'))" \
+  "$tmp/s3/alone/$d/metrics.json"
+SWS_BINARY=$sws /usr/bin/python3 "$root/bench/ablate.py" "$tmp/s3" 0 --out "$tmp/s3/alone" --seeds 1 "${only[@]}" \
+  >"$tmp/s3-again.log" 2>&1 || fail "ablate after an interrupted stage 3: $(tail -5 "$tmp/s3-again.log")"
+grep -q '"retrained"' "$tmp/s3/alone/$d/metrics.json" && grep -q "quantize.*--out $tmp/s3/alone/$d" "$tmp/s3-again.log" &&
+  cmp -s "$tmp/s3/kept.safetensors" "$tmp/s3/alone/$d/quantized.safetensors" \
+  || fail "an interrupted stage 3 of '${stage3[0]}' should be redone, to the same file"
 (( changed >= 3 )) || fail "pruning, merging and fine-tuning should change the quantised net (changed: $changed of 4)"
 echo "PASS: bench/ablate.py's stage-3-only variants (${stage3[*]}) equal whole runs bit for bit ($changed of 4 change the net)"
 # choose_point.py --reruns: the trial's figures become the medians of ablate's unswitched runs.

@@ -178,11 +178,11 @@ void add_postprocess_flags(CLI::App* app, sws::PipelineSettings& s, std::string&
   add_snap_flags(app, q.snap, rule);
   app->add_option("--prune-budget", q.prune_budget, "after assignment, zero (tensor, value) groups, smallest first, "
                   "while the validation accuracy stays within this (0.002 = 0.2 points; unset: off)");
-  app->add_option("--merge-budget", q.merge_budget, "then merge neighbouring shared values (their weights' mean) "
-                  "while the validation accuracy stays within this (unset: off)");
   app->add_flag("--remove-dead-units,!--keep-dead-units", q.remove_dead_units,
                 "then zero units nobody reads and the weights that read units whose constant output is 0 (exact; "
                 "compress/dead_units.h), or keep them (default: the preset's)");
+  app->add_option("--merge-budget", q.merge_budget, "then merge neighbouring shared values of one sign (not mixture "
+                  "components) into their weights' mean while the validation accuracy stays within this (unset: off)");
   app->add_option("--finetune-epochs", q.finetune.epochs,
                   "then fine-tune the shared values for N epochs, assignments fixed (0: off)")->capture_default_str();
   app->add_option("--finetune-batch", q.finetune.batch, "images per step of that fine-tuning")->capture_default_str();

@@ -101,6 +101,13 @@ double read_test_set(const CommandOptions& o, Module& model, const Dataset& test
   return o.test ? record_test_accuracy(model, test, metrics) : std::numeric_limits<double>::quiet_NaN();
 }
 
+// Pruning and merging by validation edit the weights on the host: refused before any work on a
+// GPU rather than after its retraining.
+void check_postprocess_device(const CommandOptions& o, const PostprocessSettings& s) {
+  SWS_CHECK(parse_device(o.device).is_cpu() || (!s.prune_budget && !s.merge_budget),
+            "--prune-budget and --merge-budget edit the weights on the CPU: run them without --device " + o.device);
+}
+
 std::string test_phrase(double accuracy) {
   if (std::isnan(accuracy)) return "test set not read";
   char phrase[48];
@@ -114,6 +121,7 @@ std::string test_phrase(double accuracy) {
 void run_pipeline_command(const CommandOptions& o, const PipelineSettings& settings, const std::string& from_pretrained) {
   run_on_every_rank(o.comm, [&] {
     validate(settings);  // every flag before any work
+    check_postprocess_device(o, settings.postprocess);
     backend_for(parse_device(o.device));  // a malformed --device or a missing GPU fails here, before any work
     choose_thread_count(o.threads);  // a bad --threads or OMP_NUM_THREADS fails here, before any file
   });
@@ -261,6 +269,7 @@ void run_retrain_command(const CommandOptions& o, const RetrainSettings& setting
 void run_quantize_command(const CommandOptions& o, const PostprocessSettings& settings, double max_accuracy_drop,
                           const std::string& weights, const std::string& prior_path) {
   validate(settings);
+  check_postprocess_device(o, settings);
   backend_for(parse_device(o.device));
   set_num_threads(choose_thread_count(o.threads).count);
   auto model = make_model(o.model, 0);

@@ -19,7 +19,7 @@ struct CommandOptions {
   std::string device = "cpu";    // "cpu", "cuda" or "cuda:N"
   bool resume = false;           // continue from OUT/checkpoints/
   bool figures = true;           // sws run: draw OUT/figures/ (tools/figures.h)
-  bool test = true;              // sws run: read the test set (off for a search's trials)
+  bool test = true;              // read the test set (--no-test: off, for a search's trials and ablations)
   int64_t frame_every = 1;       // sws run: draw the film's frame every k epochs (and the last)
   double validation_fraction = 0.1;  // the stage commands' validation split (sws run: the settings')
   // Data-parallel training over these ranks (set by main under an MPI launcher); null: one

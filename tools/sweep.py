@@ -228,7 +228,8 @@ class Sweep:
             fcntl.flock(lock, fcntl.LOCK_EX)
             if os.path.exists(self.pretrained):
                 return
-            cmd = self.sws("pretrain", "--out", os.path.dirname(self.pretrained))
+            # Like the trials, it never reads the test set.
+            cmd = self.sws("pretrain", "--no-test", "--out", os.path.dirname(self.pretrained))
             if self.args.pretrain_epochs:
                 cmd += ["--epochs", str(self.args.pretrain_epochs)]
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
