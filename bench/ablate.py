@@ -14,7 +14,11 @@ A switch that acts only after retraining (pruning and merging by validation, dea
 codebook fine-tuning: compress/postprocess.cpp) does not retrain: its variant takes the unswitched run's
 retrained weights and prior of the same seed and redoes stage 3 alone (`sws quantize --no-test`
 with that run's threads, then `sws compress`), which gives the whole run's files and figures bit
-for bit (CTest sweep compares them) in a minute instead of a retraining. --whole-runs runs those variants whole as well.
+for bit (CTest sweep compares them) in a minute instead of a retraining. A variant that changes
+only tau's growth, or makes the adaptive rule fixed, is the unswitched run itself wherever that
+run added no epoch past the planned ones (the rule reads neither before): its record is copied
+(LeNet-300's trial 83: all six such runs had the same retrained weights, prior and model.sws).
+--whole-runs runs all of these whole.
 
   /usr/bin/python3 bench/ablate.py SWEEP_DIR TRIAL --out DIR [--seeds 1 2 3] [--only VARIANT] [--whole-runs]
 
@@ -95,6 +99,29 @@ def stage3_flags(params):
     if params.get("merge_by_validation"):
         flags += ["--merge-budget", repr(params["merge_budget"])]
     return flags
+
+
+def read_only_when_extending(base, params):
+    """Whether the variant changes only what the adaptive rule reads in the epochs it adds past
+    the planned ones (compress/adaptive_rule.h): tau's growth, or the rule itself made fixed."""
+    if base["retrain_rule"] != "adaptive":
+        return False
+    changed = [k for k in set(base) | set(params) if base.get(k) != params.get(k)]
+    return bool(changed) and all(k == "tau_growth" or (k == "retrain_rule" and params[k] == "fixed") for k in changed)
+
+
+def same_run(base, folder):
+    """The record of a variant that is the unswitched run `base` bit for bit (that run added no
+    epoch, so it never read what the variant changes): base's metrics.json, marked, in `folder`."""
+    with open(os.path.join(base, "metrics.json")) as f:
+        metrics = json.load(f)
+    os.makedirs(folder, exist_ok=True)
+    write_json_atomically(os.path.join(folder, "metrics.json"), {**metrics, "same_run_as": os.path.abspath(base)})
+
+
+def epochs_run(folder):
+    with open(os.path.join(folder, "metrics.json")) as f:
+        return json.load(f)["retrained"]["epochs_run"]
 
 
 def finished(metrics):
@@ -199,11 +226,24 @@ def main(argv):
             metrics = os.path.join(folder, "metrics.json")
             common = ["--model", study["model"], "--data", run_args["data"], "--seed", str(seed)] + \
                      (["--train-limit", str(run_args["train_limit"])] if run_args.get("train_limit") else [])
+            base = os.path.join(args.out, f"{slug('as chosen')}-seed{seed}")
             if not finished(metrics):
                 with open(folder + ".log", "w") as log:
-                    if name != "as chosen" and not args.whole_runs and after_retraining_only(trial["params"], params):
-                        base = os.path.join(args.out, f"{slug('as chosen')}-seed{seed}")
+                    if name == "as chosen" or args.whole_runs:
+                        shortcut = None
+                    elif after_retraining_only(trial["params"], params):
+                        shortcut = "stage 3"
+                    elif read_only_when_extending(trial["params"], params) and \
+                            epochs_run(base) == trial["params"]["retrain_epochs"]:
+                        shortcut = "same run"
+                    else:
+                        shortcut = None
+                    if shortcut == "stage 3":
                         rc = redo_stage3(args.sws, base, folder, common, params, log)
+                    elif shortcut == "same run":
+                        print(f"{name}, seed {seed}: the unswitched run added no epoch, so it is this run", file=log)
+                        same_run(base, folder)
+                        rc = 0
                     else:
                         cmd = [args.sws, "run", "--from-pretrained", pretrained, "--out", folder, "--no-figures",
                                "--no-test", "--threads", str(threads)] + common + flags_of(params)

@@ -130,10 +130,10 @@ grep -q test_accuracy "$tmp/s3/pretrained/metrics.json" && fail "sws pretrain --
 /usr/bin/python3 - "$tmp/s3" "$data" <<'PY' || fail "writing the stage-3 check's study"
 import json, os, sys
 p = {"tau": 0.02, "components": 5, "lr_weights": 2e-3, "lr_means": 3e-4, "lr_log_precisions": 0.05, "lr_mixing": 3e-3,
-     "alpha_zero": 5000.0, "beta_zero": 2.0, "alpha": 2000.0, "beta": 0.02, "retrain_epochs": 60, "retrain_rule": "fixed",
-     "tau_growth": 1.0, "finetune_epochs": 0, "tau_warmup_fraction": 0.0, "zero_share": 0.3, "learn_pi0": False,
+     "alpha_zero": 5000.0, "beta_zero": 2.0, "alpha": 2000.0, "beta": 0.02, "retrain_epochs": 60, "retrain_rule": "adaptive",
+     "tau_growth": 1.2, "finetune_epochs": 0, "tau_warmup_fraction": 0.0, "zero_share": 0.1, "learn_pi0": False,
      "remove_dead_units": False, "prune_by_validation": True, "prune_budget": 0.02, "merge_by_validation": True,
-     "merge_budget": 0.2}
+     "merge_budget": 1.0}
 json.dump({"study": "stage3", "model": "mlp:784-32-10", "trials": [{"number": 0, "state": "COMPLETE", "status": "ok",
            "validation_error": 0.2, "file_bytes": 1000, "nonzero_fraction": 0.1, "params": p}]},
           open(os.path.join(sys.argv[1], "trials.json"), "w"))
@@ -180,8 +180,23 @@ SWS_BINARY=$sws /usr/bin/python3 "$root/bench/ablate.py" "$tmp/s3" 0 --out "$tmp
 grep -q '"retrained"' "$tmp/s3/alone/$d/metrics.json" && grep -q "quantize.*--out $tmp/s3/alone/$d" "$tmp/s3-again.log" &&
   cmp -s "$tmp/s3/kept.safetensors" "$tmp/s3/alone/$d/quantized.safetensors" \
   || fail "an interrupted stage 3 of '${stage3[0]}' should be redone, to the same file"
+# Tau's growth and the fixed rule: the adaptive run added no epoch, so each variant is that run
+# (its record copied); run whole, each gives the unswitched run's files bit for bit.
+[[ $(/usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['retrained']['epochs_run'])" \
+     "$tmp/s3/alone/as-chosen-seed1/metrics.json") == 60 ]] || fail "the check's point should end at its 60 planned epochs"
+for how in alone whole; do
+  SWS_BINARY=$sws /usr/bin/python3 "$root/bench/ablate.py" "$tmp/s3" 0 --out "$tmp/s3/$how" --seeds 1 --only "no tau growth" \
+    --only "fixed epochs" $([[ $how == whole ]] && echo --whole-runs) >"$tmp/s3-ext-$how.log" 2>&1 \
+    || fail "ablate ($how, extension-only variants): $(tail -5 "$tmp/s3-ext-$how.log")"
+done
+for d in no-tau-growth-seed1 fixed-epochs-seed1; do
+  grep -q '"same_run_as"' "$tmp/s3/alone/$d/metrics.json" || fail "$d should be the unswitched run's record"
+  for f in retrained.safetensors prior.safetensors quantized.safetensors; do
+    cmp -s "$tmp/s3/whole/as-chosen-seed1/$f" "$tmp/s3/whole/$d/$f" || fail "$d run whole should equal the unswitched run ($f)"
+  done
+done
 (( changed >= 3 )) || fail "pruning, merging and fine-tuning should change the quantised net (changed: $changed of 4)"
-echo "PASS: bench/ablate.py's stage-3-only variants (${stage3[*]}) equal whole runs bit for bit ($changed of 4 change the net)"
+echo "PASS: bench/ablate.py's stage-3-only variants (${stage3[*]}) equal whole runs bit for bit ($changed of 4 change the net); without an added epoch, no tau growth and the fixed rule are the unswitched run"
 # choose_point.py --reruns: the trial's figures become the medians of ablate's unswitched runs.
 out=$(/usr/bin/python3 "$root/bench/choose_point.py" "$tmp/sw/trials.json" --max-error 1 --reruns "$tmp/abl")
 [[ $out == *"trial 6: median of 1 reruns (seeds [1])"* ]] || fail "choose_point --reruns: $out"
