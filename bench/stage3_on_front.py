@@ -84,6 +84,9 @@ def main(argv):
         run = os.path.join(args.sweep, "trials", f"{t['number']:04d}", "run")
         run_args = trial_run_arguments(args.sweep, t["number"], args.data, 1)
         flags = stage3_flags(t["params"])
+        both = {f for f in extra if f.startswith("--")} & {f for f in flags if f.startswith("--")}
+        if both:
+            sys.exit(f"trial {t['number']} already sets {sorted(both)}: --with must add a setting, not repeat one")
         with open(os.path.join(args.out, f"{t['number']:04d}.log"), "a") as log:
             without = stage3(args.sws, run, os.path.join(args.out, f"{t['number']:04d}-as-run"), study["model"],
                              run_args, flags, log)

@@ -197,6 +197,25 @@ for d in no-tau-growth-seed1 fixed-epochs-seed1; do
 done
 (( changed >= 3 )) || fail "pruning, merging and fine-tuning should change the quantised net (changed: $changed of 4)"
 echo "PASS: bench/ablate.py's stage-3-only variants (${stage3[*]}) equal whole runs bit for bit ($changed of 4 change the net); without an added epoch, no tau growth and the fixed rule are the unswitched run"
+# bench/stage3_on_front.py on a study of one trial, the point without merging (its whole run from
+# above): stage 3 as the trial ran it repeats the run's quantised net, merging (budget 1) leaves
+# fewer values, and a setting the trial already has is refused.
+mkdir -p "$tmp/s4/trials/0000"
+cp "$tmp/s3/trials/0000/run.json" "$tmp/s4/trials/0000/"
+cp -r "$tmp/s3/whole/no-merging-by-validation-seed1" "$tmp/s4/trials/0000/run"
+/usr/bin/python3 -c "import json,sys; s=json.load(open(sys.argv[1])); s['trials'][0]['params']['merge_by_validation'] = False
+json.dump(s, open(sys.argv[2], 'w'))" "$tmp/s3/trials.json" "$tmp/s4/trials.json"
+SWS_BINARY=$sws /usr/bin/python3 "$root/bench/stage3_on_front.py" "$tmp/s4" --out "$tmp/s4/front" --with "--prune-budget 0.1" \
+  >"$tmp/s4-front.log" 2>&1 && fail "stage3_on_front should refuse a setting the trial already has"
+grep -q "already sets \['--prune-budget'\]" "$tmp/s4-front.log" || fail "the refusal should name the flag: $(tail -2 "$tmp/s4-front.log")"
+SWS_BINARY=$sws /usr/bin/python3 "$root/bench/stage3_on_front.py" "$tmp/s4" --out "$tmp/s4/front" --with "--merge-budget 1" \
+  >"$tmp/s4-front.log" 2>&1 || fail "stage3_on_front: $(tail -5 "$tmp/s4-front.log")"
+cmp -s "$tmp/s4/front/0000-as-run/quantized.safetensors" "$tmp/s4/trials/0000/run/quantized.safetensors" \
+  || fail "stage3_on_front's stage 3 as run should repeat the trial's quantised net"
+/usr/bin/python3 -c "import json,sys; p=json.load(open(sys.argv[1]))['pairs']
+assert [q['trial'] for q in p] == [0] and p[0]['with']['distinct_values'] < p[0]['without']['distinct_values'], p" \
+  "$tmp/s4/front/stage3.json" || fail "stage3_on_front should merge values at trial 0: $(cat "$tmp/s4/front/stage3.json")"
+echo "PASS: bench/stage3_on_front.py repeats a trial's stage 3 and adds a setting to it"
 # choose_point.py --reruns: the trial's figures become the medians of ablate's unswitched runs.
 out=$(/usr/bin/python3 "$root/bench/choose_point.py" "$tmp/sw/trials.json" --max-error 1 --reruns "$tmp/abl")
 [[ $out == *"trial 6: median of 1 reruns (seeds [1])"* ]] || fail "choose_point --reruns: $out"
