@@ -48,7 +48,6 @@ class MpiCommunicator : public Communicator {
   // place among them (its GPU when each rank takes one).
   int local_size() const { return local_size_; }
   int local_rank() const { return local_rank_; }
-  double timeout_seconds() const { return timeout_; }
 
  private:
   // Polls the request until it completes; past the deadline throws sws::Error naming `what` and
