@@ -55,7 +55,7 @@ def variants(params):
         switched("no tau warm-up", tau_warmup_fraction=0.0)
     else:
         switched("tau warm-up 0.25", tau_warmup_fraction=0.25)
-    if params["tau_growth"] > 1.0:
+    if params["tau_growth"] > 1.0 and params["retrain_rule"] == "adaptive":  # the fixed rule never reads it
         switched("no tau growth", tau_growth=1.0)
     switched("dead units kept" if params["remove_dead_units"] else "dead units removed",
              remove_dead_units=not params["remove_dead_units"])
@@ -77,7 +77,11 @@ def variants(params):
 
 def flags_of(params):
     flags = suggest_flags(optuna.trial.FixedTrial(params), params["retrain_epochs"])
-    return flags + (["--merge-budget", repr(params["merge_budget"])] if params.get("merge_by_validation") else [])
+    # Off spelled out too, so that a preset's pruning or merging never leaks into a point without.
+    if not params["prune_by_validation"]:
+        flags.append("--no-prune-budget")
+    return flags + (["--merge-budget", repr(params["merge_budget"])] if params.get("merge_by_validation")
+                    else ["--no-merge-budget"])
 
 
 # The search space's parameters that only stage 3 reads (compress/postprocess.cpp).
@@ -94,10 +98,8 @@ def stage3_flags(params):
     """A point's post-processing flags, spelled as tools/sweep.py's suggest_flags spells them."""
     flags = ["--finetune-epochs", str(params["finetune_epochs"]),
              "--remove-dead-units" if params["remove_dead_units"] else "--keep-dead-units"]
-    if params["prune_by_validation"]:
-        flags += ["--prune-budget", repr(params["prune_budget"])]
-    if params.get("merge_by_validation"):
-        flags += ["--merge-budget", repr(params["merge_budget"])]
+    flags += ["--prune-budget", repr(params["prune_budget"])] if params["prune_by_validation"] else ["--no-prune-budget"]
+    flags += ["--merge-budget", repr(params["merge_budget"])] if params.get("merge_by_validation") else ["--no-merge-budget"]
     return flags
 
 
@@ -124,13 +126,15 @@ def epochs_run(folder):
         return json.load(f)["retrained"]["epochs_run"]
 
 
-def finished(metrics):
+def finished(metrics, whole_runs=False):
     """A variant's run is done when its folder holds the final metrics.json (`sws quantize`
-    writes one of its own first, without the retraining's figures)."""
+    writes one of its own first, without the retraining's figures); under --whole-runs, a record
+    that came from a shortcut is not."""
     if not os.path.exists(metrics):
         return False
     with open(metrics) as f:
-        return "retrained" in json.load(f)
+        m = json.load(f)
+    return "retrained" in m and not (whole_runs and ("stage3_from" in m or "same_run_as" in m))
 
 
 def redo_stage3(sws, base, folder, common, params, log):
@@ -195,7 +199,8 @@ def main(argv):
     parser.add_argument("--only", action="append", help="run only this variant (repeatable; 'as chosen', the "
                                                         "trial's own parameters, always runs)")
     parser.add_argument("--whole-runs", action="store_true",
-                        help="retrain for the variants that switch only post-processing too (default: stage 3 alone)")
+                        help="run every variant whole, a shortcut's earlier record included (default: stage 3 alone "
+                             "for post-processing switches, the unswitched run's record where it added no epoch)")
     parser.add_argument("--sws", default=os.environ.get("SWS_BINARY", "sws"))
     args = parser.parse_args(argv)
     with open(os.path.join(args.sweep, "trials.json")) as f:
@@ -227,7 +232,7 @@ def main(argv):
             common = ["--model", study["model"], "--data", run_args["data"], "--seed", str(seed)] + \
                      (["--train-limit", str(run_args["train_limit"])] if run_args.get("train_limit") else [])
             base = os.path.join(args.out, f"{slug('as chosen')}-seed{seed}")
-            if not finished(metrics):
+            if not finished(metrics, args.whole_runs):
                 with open(folder + ".log", "w") as log:
                     if name == "as chosen" or args.whole_runs:
                         shortcut = None

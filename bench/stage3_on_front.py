@@ -8,7 +8,7 @@ bytes), stage 3 is redone on the trial's own retrained weights and prior (`sws q
 --no-test` with the trial's seed, threads and post-processing flags, then `sws compress`), once
 as the trial ran it and once with the extra flags. Both files come from this binary, so their
 bytes are on one scale even when the study's binary wrote an older format version. Validation
-only. Resumable: a finished pair is read, not redone.
+only. Resumable: a finished stage 3 with the same flags is read, not redone.
 
     /usr/bin/python3 bench/stage3_on_front.py SWEEP_DIR --out DIR --with "--merge-budget 0.002"
 
@@ -40,10 +40,20 @@ def front(trials):
     return out
 
 
+def done_with(path, flags):
+    """The record of an earlier call with the same flags, or None."""
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        done = json.load(f)
+    return done if done.get("flags") == flags else None
+
+
 def stage3(sws, run, folder, model, run_args, flags, log):
-    """Stage 3 on `run`'s retraining into `folder`; returns (validation error, bytes, non-zero, status)."""
+    """Stage 3 on `run`'s retraining into `folder` (redone unless an earlier call used the same
+    flags); returns its validation error, bytes, non-zero fraction, status and distinct values."""
     done = os.path.join(folder, "done.json")
-    if not os.path.exists(done):
+    if done_with(done, flags) is None:
         with open(os.path.join(run, "metrics.json")) as f:
             threads = json.load(f)["retrained"]["settings"]["threads"]
         cmd = [sws, "quantize", "--model", model, "--data", run_args["data"], "--seed", str(run_args["run_seed"]),
@@ -59,12 +69,33 @@ def stage3(sws, run, folder, model, run_args, flags, log):
             sys.exit(f"sws compress {folder} failed")
         with open(os.path.join(folder, "metrics.json")) as f:
             m = json.load(f)
-        write_json_atomically(done, {"validation_error": 1 - m["quantized"]["validation_accuracy"],
+        write_json_atomically(done, {"flags": flags, "validation_error": 1 - m["quantized"]["validation_accuracy"],
                                      "file_bytes": os.path.getsize(sws_file),
                                      "nonzero_fraction": m["quantized"]["nonzero_fraction"], "status": m["status"],
                                      "distinct_values": m["quantized"]["distinct_values"]})
-    with open(done) as f:
-        return json.load(f)
+    return done_with(done, flags)
+
+
+# The flags this script sets itself; the two spellings of dead units; the "off" spellings that
+# give way to a setting --with switches on.
+OWN = {"--model", "--data", "--seed", "--threads", "--no-test", "--weights", "--prior", "--out", "--train-limit"}
+SAME = {"--keep-dead-units": "--remove-dead-units"}
+OFF = {"--no-prune-budget": "--prune-budget", "--no-merge-budget": "--merge-budget"}
+
+
+def names(flags):
+    """The settings a list of flags sets ("--x=1" and "--x 1" alike; an "off" spelling sets nothing)."""
+    out = set()
+    for f in flags:
+        if f.startswith("--") and f not in OFF:
+            f = f.split("=", 1)[0]
+            out.add(SAME.get(f, f))
+    return out
+
+
+def with_extra(flags, extra):
+    """A trial's flags with `extra` added, the "off" spelling of what `extra` switches on left out."""
+    return [f for f in flags if OFF.get(f) not in names(extra)] + extra
 
 
 def main(argv):
@@ -78,20 +109,24 @@ def main(argv):
     extra = shlex.split(args.extra)
     with open(os.path.join(args.sweep, "trials.json")) as f:
         study = json.load(f)
+    if names(extra) & OWN:
+        sys.exit(f"--with may not set {sorted(names(extra) & OWN)}: this script sets them from each trial")
+    trials = front(study["trials"])
+    for t in trials:  # before any work
+        both = names(extra) & names(stage3_flags(t["params"]))
+        if both:
+            sys.exit(f"trial {t['number']} already sets {sorted(both)}: --with must add a setting, not repeat one")
     os.makedirs(args.out, exist_ok=True)
     pairs = []
-    for t in front(study["trials"]):
+    for t in trials:
         run = os.path.join(args.sweep, "trials", f"{t['number']:04d}", "run")
         run_args = trial_run_arguments(args.sweep, t["number"], args.data, 1)
         flags = stage3_flags(t["params"])
-        both = {f for f in extra if f.startswith("--")} & {f for f in flags if f.startswith("--")}
-        if both:
-            sys.exit(f"trial {t['number']} already sets {sorted(both)}: --with must add a setting, not repeat one")
         with open(os.path.join(args.out, f"{t['number']:04d}.log"), "a") as log:
             without = stage3(args.sws, run, os.path.join(args.out, f"{t['number']:04d}-as-run"), study["model"],
                              run_args, flags, log)
             with_ = stage3(args.sws, run, os.path.join(args.out, f"{t['number']:04d}-with"), study["model"],
-                           run_args, flags + extra, log)
+                           run_args, with_extra(flags, extra), log)
         pairs.append({"trial": t["number"], "without": without, "with": with_})
         write_json_atomically(os.path.join(args.out, "stage3.json"),
                               {"sweep": os.path.abspath(args.sweep), "with": extra, "pairs": pairs})

@@ -195,6 +195,22 @@ for d in no-tau-growth-seed1 fixed-epochs-seed1; do
     cmp -s "$tmp/s3/whole/as-chosen-seed1/$f" "$tmp/s3/whole/$d/$f" || fail "$d run whole should equal the unswitched run ($f)"
   done
 done
+# ... and only there: a variant that changes what the planned epochs read is never copied, nor
+# is any variant at a seed whose unswitched run added an epoch (here pretended: a binary that
+# cannot run shows that ablate tried to run it).
+/usr/bin/python3 -c "import json,sys; sys.path.insert(0, sys.argv[1]); from ablate import read_only_when_extending as r
+p = json.load(open(sys.argv[2]))['trials'][0]['params']
+assert r(p, {**p, 'tau_growth': 1.0}) and r(p, {**p, 'retrain_rule': 'fixed'})
+assert not r(p, {**p, 'tau_warmup_fraction': 0.25}) and not r(p, {**p, 'tau_growth': 1.0, 'tau': 0.03})
+assert not r({**p, 'retrain_rule': 'fixed'}, {**p, 'retrain_rule': 'fixed', 'tau_growth': 1.0})" \
+  "$root/bench" "$tmp/s3/trials.json" || fail "read_only_when_extending accepts or refuses the wrong changes"
+mkdir -p "$tmp/s3/extended"
+cp -r "$tmp/s3/alone/as-chosen-seed1" "$tmp/s3/extended/"
+/usr/bin/python3 -c "import json,sys; m=json.load(open(sys.argv[1])); m['retrained']['epochs_run'] = 61
+json.dump(m, open(sys.argv[1], 'w'))" "$tmp/s3/extended/as-chosen-seed1/metrics.json"
+SWS_BINARY=/bin/false /usr/bin/python3 "$root/bench/ablate.py" "$tmp/s3" 0 --out "$tmp/s3/extended" --seeds 1 \
+  --only "no tau growth" >"$tmp/s3-extended.log" 2>&1 && fail "after an added epoch, 'no tau growth' should have been run, not copied"
+grep -q "no tau growth, seed 1: exit 1" "$tmp/s3-extended.log" || fail "ablate should say which run failed: $(tail -2 "$tmp/s3-extended.log")"
 (( changed >= 3 )) || fail "pruning, merging and fine-tuning should change the quantised net (changed: $changed of 4)"
 echo "PASS: bench/ablate.py's stage-3-only variants (${stage3[*]}) equal whole runs bit for bit ($changed of 4 change the net); without an added epoch, no tau growth and the fixed rule are the unswitched run"
 # bench/stage3_on_front.py on a study of one trial, the point without merging (its whole run from
@@ -215,6 +231,17 @@ cmp -s "$tmp/s4/front/0000-as-run/quantized.safetensors" "$tmp/s4/trials/0000/ru
 /usr/bin/python3 -c "import json,sys; p=json.load(open(sys.argv[1]))['pairs']
 assert [q['trial'] for q in p] == [0] and p[0]['with']['distinct_values'] < p[0]['without']['distinct_values'], p" \
   "$tmp/s4/front/stage3.json" || fail "stage3_on_front should merge values at trial 0: $(cat "$tmp/s4/front/stage3.json")"
+# Another --with into the same folder redoes the "with" side rather than reading the old one.
+SWS_BINARY=$sws /usr/bin/python3 "$root/bench/stage3_on_front.py" "$tmp/s4" --out "$tmp/s4/front" --with "--merge-budget 0" \
+  >"$tmp/s4-front2.log" 2>&1 || fail "stage3_on_front again: $(tail -5 "$tmp/s4-front2.log")"
+grep -q '"0"' "$tmp/s4/front/0000-with/done.json" || fail "the second --with should have been run: $(cat "$tmp/s4/front/0000-with/done.json")"
+grep -q "0000-as-run" "$tmp/s4-front2.log" && fail "the unchanged side should have been read, not redone"
+# The front: the passed trials that no other beats on both error and bytes (ties: fewer bytes, then lower error).
+/usr/bin/python3 -c "import sys; sys.path.insert(0, sys.argv[1]); from stage3_on_front import front
+t = lambda n, e, b, st='ok', s='COMPLETE': {'number': n, 'validation_error': e, 'file_bytes': b, 'status': st, 'state': s}
+got = [x['number'] for x in front([t(0, .02, 900), t(1, .01, 1000), t(2, .01, 1100), t(3, .03, 800), t(4, .015, 900),
+                                   t(5, .005, 700, 'failed'), t(6, .001, 100, s='PRUNED'), t(7, .02, 850)])]
+assert got == [3, 7, 4, 1], got" "$root/bench" || fail "stage3_on_front's front is wrong"
 echo "PASS: bench/stage3_on_front.py repeats a trial's stage 3 and adds a setting to it"
 # choose_point.py --reruns: the trial's figures become the medians of ablate's unswitched runs.
 out=$(/usr/bin/python3 "$root/bench/choose_point.py" "$tmp/sw/trials.json" --max-error 1 --reruns "$tmp/abl")

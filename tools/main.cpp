@@ -183,6 +183,13 @@ void add_postprocess_flags(CLI::App* app, sws::PipelineSettings& s, std::string&
                 "compress/dead_units.h), or keep them (default: the preset's)");
   app->add_option("--merge-budget", q.merge_budget, "then merge neighbouring shared values of one sign (not mixture "
                   "components) into their weights' mean while the validation accuracy stays within this (unset: off)");
+  // Off spelled out, so that a caller can switch off what a preset might switch on.
+  CLI::Option* no_prune = app->add_flag_callback("--no-prune-budget", [&q] { q.prune_budget.reset(); },
+                                                 "no pruning by validation");
+  CLI::Option* no_merge = app->add_flag_callback("--no-merge-budget", [&q] { q.merge_budget.reset(); },
+                                                 "no merging by validation");
+  no_prune->excludes(app->get_option("--prune-budget"));
+  no_merge->excludes(app->get_option("--merge-budget"));
   app->add_option("--finetune-epochs", q.finetune.epochs,
                   "then fine-tune the shared values for N epochs, assignments fixed (0: off)")->capture_default_str();
   app->add_option("--finetune-batch", q.finetune.batch, "images per step of that fine-tuning")->capture_default_str();
