@@ -49,6 +49,8 @@ expect "merging by validation on a GPU is refused before any work (it edits host
   "$sws" run --device cuda --merge-budget 0.002 --out "$tmp/cuda-merge" --data "$data"
 expect "a merge budget over 1 is refused" 1 "--merge-budget must lie between 0 and 1" -- \
   "$sws" run --merge-budget 2 --out "$tmp/x" --data "$data"
+expect "merging on and off at once is refused" 108 "excludes --no-merge-budget" -- \
+  "$sws" run --merge-budget 0.1 --no-merge-budget --out "$tmp/x" --data "$data"
 expect "unwritable output is caught before training" 1 "cannot create output folder|cannot" -- \
   "$sws" pretrain --out /proc/sws-cannot-write --data "$data"
 
