@@ -137,8 +137,8 @@ def finished(metrics, whole_runs=False):
     return "retrained" in m and not (whole_runs and ("stage3_from" in m or "same_run_as" in m))
 
 
-def redo_stage3(sws, base, folder, common, params, log):
-    """The variant's stage 3 on the unswitched run's retraining (folder `base`), with that run's
+def redo_stage3(sws, base, folder, common, flags, log):
+    """Stage 3 with post-processing `flags` on the retraining of run folder `base`, with that run's
     thread count: `sws quantize`, `sws compress`, then a metrics.json holding what this script
     reads of a whole run's (the retraining's figures from `base`), written last: finished()
     tells an interrupted call to redo it. Returns the first failing exit code, else quantize's."""
@@ -146,7 +146,7 @@ def redo_stage3(sws, base, folder, common, params, log):
         whole = json.load(f)
     threads = ["--threads", str(whole["retrained"]["settings"]["threads"])]
     cmd = [sws, "quantize", *common, *threads, "--no-test", "--weights", os.path.join(base, "retrained.safetensors"),
-           "--prior", os.path.join(base, "prior.safetensors"), "--out", folder] + stage3_flags(params)
+           "--prior", os.path.join(base, "prior.safetensors"), "--out", folder] + flags
     print(" ".join(cmd), flush=True)
     rc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT).returncode
     if rc not in (0, 3):
@@ -234,17 +234,15 @@ def main(argv):
             base = os.path.join(args.out, f"{slug('as chosen')}-seed{seed}")
             if not finished(metrics, args.whole_runs):
                 with open(folder + ".log", "w") as log:
-                    if name == "as chosen" or args.whole_runs:
-                        shortcut = None
-                    elif after_retraining_only(trial["params"], params):
-                        shortcut = "stage 3"
-                    elif read_only_when_extending(trial["params"], params) and \
-                            epochs_run(base) == trial["params"]["retrain_epochs"]:
-                        shortcut = "same run"
-                    else:
-                        shortcut = None
+                    shortcut = None
+                    if name != "as chosen" and not args.whole_runs:
+                        if after_retraining_only(trial["params"], params):
+                            shortcut = "stage 3"
+                        elif read_only_when_extending(trial["params"], params) and \
+                                epochs_run(base) == trial["params"]["retrain_epochs"]:
+                            shortcut = "same run"
                     if shortcut == "stage 3":
-                        rc = redo_stage3(args.sws, base, folder, common, params, log)
+                        rc = redo_stage3(args.sws, base, folder, common, stage3_flags(params), log)
                     elif shortcut == "same run":
                         print(f"{name}, seed {seed}: the unswitched run added no epoch, so it is this run", file=log)
                         same_run(base, folder)

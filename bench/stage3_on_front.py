@@ -18,13 +18,12 @@ import argparse
 import json
 import os
 import shlex
-import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "tools"))
-from ablate import stage3_flags, trial_run_arguments  # noqa: E402
+from ablate import redo_stage3, stage3_flags, trial_run_arguments  # noqa: E402
 from sweep import write_json_atomically  # noqa: E402
 
 
@@ -54,23 +53,15 @@ def stage3(sws, run, folder, model, run_args, flags, log):
     flags); returns its validation error, bytes, non-zero fraction, status and distinct values."""
     done = os.path.join(folder, "done.json")
     if done_with(done, flags) is None:
-        with open(os.path.join(run, "metrics.json")) as f:
-            threads = json.load(f)["retrained"]["settings"]["threads"]
-        cmd = [sws, "quantize", "--model", model, "--data", run_args["data"], "--seed", str(run_args["run_seed"]),
-               "--threads", str(threads), "--no-test", "--weights", os.path.join(run, "retrained.safetensors"),
-               "--prior", os.path.join(run, "prior.safetensors"), "--out", folder] + \
-              (["--train-limit", str(run_args["train_limit"])] if run_args.get("train_limit") else []) + flags
-        print(" ".join(cmd), flush=True)
-        rc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT).returncode
+        common = ["--model", model, "--data", run_args["data"], "--seed", str(run_args["run_seed"])] + \
+                 (["--train-limit", str(run_args["train_limit"])] if run_args.get("train_limit") else [])
+        rc = redo_stage3(sws, run, folder, common, flags, log)
         if rc not in (0, 3):
-            sys.exit(f"exit {rc}: {' '.join(cmd)}")
-        sws_file = os.path.join(folder, "model.sws")
-        if subprocess.run([sws, "compress", folder, "-o", sws_file], stdout=log, stderr=subprocess.STDOUT).returncode:
-            sys.exit(f"sws compress {folder} failed")
+            sys.exit(f"stage 3 of {run} into {folder}: exit {rc} (see its log)")
         with open(os.path.join(folder, "metrics.json")) as f:
             m = json.load(f)
         write_json_atomically(done, {"flags": flags, "validation_error": 1 - m["quantized"]["validation_accuracy"],
-                                     "file_bytes": os.path.getsize(sws_file),
+                                     "file_bytes": m["compression"]["file_bytes"],
                                      "nonzero_fraction": m["quantized"]["nonzero_fraction"], "status": m["status"],
                                      "distinct_values": m["quantized"]["distinct_values"]})
     return done_with(done, flags)
