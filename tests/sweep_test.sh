@@ -119,6 +119,22 @@ print(len(variants(next(t for t in json.load(open(sys.argv[2]))['trials'] if t['
 (( variants == expected && variants >= 7 )) || fail "ablate should run the trial's $expected variants, ran $variants"
 cmp -s "$tmp/sw/trials/0006/run/$file" "$tmp/abl/as-chosen-seed1/$file" || fail "ablate's unswitched run differs from trial 6"
 echo "PASS: bench/ablate.py ran $variants variants at trial 6; the unswitched one is bit-identical to the trial"
+# bench/ablation_table.py: the README's tables from that record, one row per variant, the
+# unswitched row unchanged against itself and each median the record's own.
+/usr/bin/python3 "$root/bench/ablation_table.py" "$tmp/abl/ablation.json" >"$tmp/abl-table.md" || fail "ablation_table failed"
+rows=$(grep -c '^| ' "$tmp/abl-table.md")
+(( rows == variants + 1 )) || fail "ablation_table should print a header and $variants rows, printed $rows lines"
+grep -q '^| as chosen | [0-9.]*% | [0-9.]*% | +0.00 | [0-9,]* B | +0.0% |' "$tmp/abl-table.md" \
+  || fail "ablation_table's unswitched row: $(grep '^| as chosen' "$tmp/abl-table.md")"
+want=$(/usr/bin/python3 -c "import json,sys; r=[x for x in json.load(open(sys.argv[1]))['runs'] if x['variant'] == 'as chosen'][0]
+print(f\"{100 * r['validation_error']:.2f}% | {r['file_bytes']:,.0f} B\")" "$tmp/abl/ablation.json")
+grep -q "^| as chosen | [0-9.]*% | ${want%% |*} | +0.00 | ${want##*| } |" "$tmp/abl-table.md" \
+  || fail "ablation_table's unswitched medians should be the record's ($want): $(grep '^| as chosen' "$tmp/abl-table.md")"
+echo '{"runs": [{"variant": "no tau warm-up", "seed": 1, "validation_error": 0.1, "file_bytes": 9, "nonzero_fraction": 0.1, "epochs_run": 1}]}' >"$tmp/no-base.json"
+if /usr/bin/python3 "$root/bench/ablation_table.py" "$tmp/no-base.json" >/dev/null 2>&1; then
+  fail "ablation_table should refuse a record without an unswitched run"
+fi
+echo "PASS: bench/ablation_table.py tabulates the record (a row per variant, the unswitched medians its own)"
 # The variants that switch only post-processing redo stage 3 on the unswitched run's retraining;
 # run whole, each gives the same files and figures. The study's tiny trials all collapse onto
 # zero, where every variant agrees, so this uses a point of its own whose quantised net keeps
